@@ -1,0 +1,47 @@
+"""Every FACEGATE_* setting, with the embedded defaults that run on one machine."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FACEGATE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str = ""  # empty: SQLite file data_dir/facegate.db
+    model_card: Path = REPO_ROOT / "models" / "facegate-dlib-ft.json"
+    admin_key: str = ""  # if set at start, this key exists as an admin key
+
+    # Door photos
+    max_upload_bytes: int = 10 * 2**20
+    max_image_pixels: int = 40_000_000
+    detect_max_side: int = 640
+    min_face_size: int = 40  # MTCNN's smallest searched face, in detection pixels
+    mtcnn_scale_factor: float = 0.709
+    min_face_probability: float = 0.95
+    min_face_px: int = 40  # faces smaller than this in the photo are refused
+    secondary_face_ratio: float = 0.6
+    max_images_per_enrollment: int = 20
+
+    # Compute
+    torch_threads: int = 2
+    encode_workers: int = 1
+
+    # Replicas
+    index_poll_seconds: float = 0.5
+
+    log_level: str = "INFO"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'facegate.db').resolve()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

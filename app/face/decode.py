@@ -1,0 +1,38 @@
+"""Bytes to an upright RGB image, refusing anything that is not a sane photo."""
+from __future__ import annotations
+
+import io
+import warnings
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from app.face.errors import IMAGE_TOO_LARGE, NOT_AN_IMAGE, FaceRejected
+
+
+def decode_image(data: bytes, max_bytes: int, max_pixels: int) -> Image.Image:
+    """Decode JPEG/PNG/... bytes, apply EXIF orientation, return RGB.
+
+    The pixel count is checked from the header before any pixel is decoded, so a
+    small file that claims 20000x20000 costs nothing (decompression bombs).
+    """
+    if not data:
+        raise FaceRejected(NOT_AN_IMAGE, "the upload is empty")
+    if len(data) > max_bytes:
+        raise FaceRejected(IMAGE_TOO_LARGE, f"the file is {len(data)} bytes; the limit is {max_bytes}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            width, height = image.size
+            if width * height > max_pixels:
+                raise FaceRejected(
+                    IMAGE_TOO_LARGE, f"the image is {width}x{height}; the limit is {max_pixels} pixels"
+                )
+            image.load()
+    except FaceRejected:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
+            Image.DecompressionBombWarning) as exc:
+        raise FaceRejected(NOT_AN_IMAGE, f"the file is not a readable image ({type(exc).__name__})") from exc
+    image = ImageOps.exif_transpose(image)
+    return image.convert("RGB") if image.mode != "RGB" else image

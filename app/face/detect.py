@@ -1,0 +1,47 @@
+"""Face detection and five-point landmarks with facenet-pytorch's MTCNN.
+
+MTCNN's cost grows with the photo's area and with how small a face it looks for, so
+photos are downscaled to `max_side` before detection and boxes are mapped back.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from facenet_pytorch import MTCNN
+from PIL import Image
+
+
+@dataclass(frozen=True)
+class Detection:
+    box: np.ndarray  # x1, y1, x2, y2 in original image pixels
+    probability: float
+    landmarks: np.ndarray  # (5, 2): left eye, right eye, nose, mouth left, mouth right (image sides)
+
+    @property
+    def size(self) -> float:
+        """The shorter side of the box in pixels: what 'too small' is judged on."""
+        return float(min(self.box[2] - self.box[0], self.box[3] - self.box[1]))
+
+
+class FaceDetector:
+    def __init__(self, min_face_size: int = 40, scale_factor: float = 0.709, max_side: int = 640,
+                 thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7)) -> None:
+        self.max_side = max_side
+        self.min_face_size = min_face_size
+        self._mtcnn = MTCNN(keep_all=True, min_face_size=min_face_size, factor=scale_factor,
+                            thresholds=list(thresholds), post_process=False, device="cpu")
+
+    def detect(self, image: Image.Image) -> list[Detection]:
+        """All faces found, most probable first."""
+        scale = min(1.0, self.max_side / max(image.size))
+        small = image if scale == 1.0 else image.resize(
+            (round(image.width * scale), round(image.height * scale)), Image.BILINEAR)
+        with torch.inference_mode():
+            boxes, probs, points = self._mtcnn.detect(small, landmarks=True)
+        if boxes is None:
+            return []
+        found = [Detection(np.asarray(b, np.float64) / scale, float(p), np.asarray(l, np.float64) / scale)
+                 for b, p, l in zip(boxes, probs, points)]
+        return sorted(found, key=lambda d: -d.probability)

@@ -1,0 +1,21 @@
+"""Build the face pipeline from settings, so every entry point configures it the same way."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from app.core.settings import Settings
+from app.face.detect import FaceDetector
+from app.face.encoder import Encoder
+from app.face.pipeline import FacePipeline
+from app.face.quality import QualityPolicy
+
+
+def build_pipeline(settings: Settings, model_card: Path | None = None) -> FacePipeline:
+    torch.set_num_threads(settings.torch_threads)
+    detector = FaceDetector(min_face_size=settings.min_face_size, scale_factor=settings.mtcnn_scale_factor,
+                            max_side=settings.detect_max_side)
+    policy = QualityPolicy(settings.min_face_probability, settings.min_face_px, settings.secondary_face_ratio)
+    return FacePipeline(detector, Encoder.load(model_card or settings.model_card), policy,
+                        settings.max_upload_bytes, settings.max_image_pixels)

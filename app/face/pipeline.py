@@ -1,0 +1,53 @@
+"""The one face pipeline shared by serving, training-data preparation and evaluation."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from app.face.align import align_face
+from app.face.decode import decode_image
+from app.face.detect import Detection, FaceDetector
+from app.face.encoder import Encoder
+from app.face.quality import QualityPolicy, select_door_face, select_training_face, sharpness
+
+
+@dataclass(frozen=True)
+class FaceChip:
+    chip: np.ndarray  # (S, S, 3) uint8, aligned for the encoder
+    detection: Detection
+    sharpness: float
+
+    def quality(self) -> dict[str, float]:
+        return {"probability": round(self.detection.probability, 4),
+                "face_px": round(self.detection.size, 1), "sharpness": round(self.sharpness, 1)}
+
+
+class FacePipeline:
+    def __init__(self, detector: FaceDetector, encoder: Encoder, policy: QualityPolicy,
+                 max_bytes: int = 10 * 2**20, max_pixels: int = 40_000_000) -> None:
+        self.detector = detector
+        self.encoder = encoder
+        self.policy = policy
+        self.max_bytes = max_bytes
+        self.max_pixels = max_pixels
+
+    def _chip(self, image: Image.Image, detection: Detection) -> FaceChip:
+        align = self.encoder.alignment
+        chip = align_face(image, detection.landmarks, align.template, align.size)
+        return FaceChip(chip, detection, sharpness(chip))
+
+    def door_chip(self, data: bytes) -> FaceChip:
+        """Decode an uploaded photo and align its one usable face; FaceRejected otherwise."""
+        image = decode_image(data, self.max_bytes, self.max_pixels)
+        return self._chip(image, select_door_face(self.detector.detect(image), self.policy))
+
+    def training_chip(self, image: Image.Image) -> FaceChip | None:
+        """The labelled face of a data-set photo, or None when no face is found."""
+        detection = select_training_face(self.detector.detect(image), image.size)
+        return None if detection is None else self._chip(image, detection)
+
+    def embed(self, chips: list[FaceChip]) -> np.ndarray:
+        return self.encoder.embed(np.stack([c.chip for c in chips])) if chips else \
+            np.empty((0, self.encoder.dim), np.float32)

@@ -1,0 +1,46 @@
+"""Model cards: the JSON beside each weights file that says what the model is and how good."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+# Where MTCNN's five landmarks (image-left eye, image-right eye, nose tip, mouth
+# corners) fall inside dlib's own 150x150 chips (padding 0.25), as fractions of the chip
+# side: the mean over 180 training-side photos (LFW + CelebA), dlib HOG + 5-point chips
+# re-detected with our MTCNN settings. Made by tools/fit_mtcnn_template.py.
+DLIB_CHIP_MTCNN_TEMPLATE = [
+    [0.28638, 0.24381], [0.68826, 0.24323], [0.48556, 0.48292], [0.30954, 0.67157], [0.66159, 0.6733],
+]
+
+
+def alignment_spec(size: int) -> dict[str, Any]:
+    return {
+        "method": "similarity transform (least squares) of the 5 MTCNN landmarks onto the template",
+        "size": size, "template": DLIB_CHIP_MTCNN_TEMPLATE,
+        "template_units": "fractions of the chip side; x right, y down",
+        "template_origin": "mean MTCNN landmarks inside dlib chips (HOG + 5-point, padding 0.25), "
+                           "180 training-side photos, tools/fit_mtcnn_template.py",
+    }
+
+
+def write_model(models_dir: Path, model_id: str, network: torch.nn.Module, card: dict[str, Any],
+                half: bool = False) -> Path:
+    """Save weights (optionally fp16 to halve the file) and the card; return the card path."""
+    models_dir.mkdir(parents=True, exist_ok=True)
+    weights = f"{model_id}.pt"
+    state = {k: (v.half() if half and v.is_floating_point() else v).contiguous()
+             for k, v in network.state_dict().items()}
+    torch.save(state, models_dir / weights)
+    card = {"model_id": model_id, "weights": weights, "weights_dtype": "float16" if half else "float32", **card}
+    path = models_dir / f"{model_id}.json"
+    path.write_text(json.dumps(card, indent=2) + "\n")
+    return path
+
+
+def update_card(path: Path, **fields: Any) -> None:
+    card = json.loads(path.read_text())
+    card.update(fields)
+    path.write_text(json.dumps(card, indent=2) + "\n")
