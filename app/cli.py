@@ -52,13 +52,13 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     options = json.loads(Path(args.config).read_text()) if args.config else {}
     for key in ("epochs", "photos_per_epoch", "people_per_batch", "photos_per_person", "miner", "margin",
-                "learning_rate", "frozen_blocks", "seed", "model_id", "half_weights"):
+                "learning_rate", "optimizer", "frozen_blocks", "seed", "model_id", "half_weights", "min_photos_per_person"):
         value = getattr(args, key)
         if value is not None:
             options[key] = value
     config = TrainConfig(out_dir=args.out, **options)
     pipeline = _pipeline(args.base)
-    train_parts = [load_split(d, args.chips, pipeline, "train", min_photos=2) for d in args.data]
+    train_parts = [load_split(d, args.chips, pipeline, "train", config.min_photos_per_person) for d in args.data]
     val_sets = {Path(d).name: load_split(d, args.chips, pipeline, "val") for d in args.data}
     train_set = ChipSet(np.concatenate([p.chips for p in train_parts]),
                         sum((p.identities for p in train_parts), []), sum((p.sources for p in train_parts), []), [])
@@ -73,9 +73,70 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     print(json.dumps({k: report[k] for k in ("pairs", "auc", "eer", "tar_at_far_1e-3", "threshold_at_far_1e-3")}))
 
 
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    uvicorn.run("app.main:app_factory", factory=True, host=args.host, port=args.port, workers=args.workers,
+                log_config=None, timeout_graceful_shutdown=30)
+
+
+def cmd_migrate(_: argparse.Namespace) -> None:
+    from app.core.migrate import upgrade_database
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade_database(settings.sqlalchemy_url)
+    print("database at head")
+
+
+def cmd_keys(args: argparse.Namespace) -> None:
+    from sqlalchemy import select
+
+    from app.admin.models import ApiKey
+    from app.core.auth import create_key
+    from app.core.db import Database
+
+    cmd_migrate(args)
+    db = Database(get_settings().sqlalchemy_url)
+    with db.session() as session:
+        if args.keys_command == "create":
+            row, secret = create_key(session, args.role, args.name or args.role, args.door)
+            print(json.dumps({"id": row.id, "role": row.role, "door_id": row.door_id, "key": secret}))
+        elif args.keys_command == "list":
+            for row in session.scalars(select(ApiKey).order_by(ApiKey.id)):
+                print(json.dumps({"id": row.id, "name": row.name, "prefix": row.prefix, "role": row.role,
+                                  "door_id": row.door_id, "revoked": row.revoked}))
+        else:
+            row = session.get(ApiKey, args.id)
+            if row is None:
+                sys.exit(f"no key {args.id}")
+            row.revoked = True
+            session.commit()
+            print(f"key {args.id} revoked")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="facegate", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate the database, load the model, rebuild the index, serve HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="keys_command", required=True)
+    create = keys.add_parser("create", help="make a key and print its secret once")
+    create.add_argument("--role", choices=["admin", "enroll", "terminal"], required=True)
+    create.add_argument("--door", type=int, help="bind a terminal key to one door")
+    create.add_argument("--name")
+    keys.add_parser("list")
+    revoke = keys.add_parser("revoke")
+    revoke.add_argument("id", type=int)
+    for p in (create, keys.choices["list"], revoke):
+        p.set_defaults(func=cmd_keys)
 
     models = sub.add_parser("models", help="manage encoder models").add_subparsers(dest="models_command",
                                                                                   required=True)
@@ -100,10 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--out", type=Path, required=True, help="run folder: checkpoints, history, the model")
     tr.add_argument("--config", type=Path, help="JSON file of TrainConfig fields; flags override it")
     for flag, kind in (("epochs", int), ("photos-per-epoch", int), ("people-per-batch", int),
-                       ("photos-per-person", int), ("margin", float), ("learning-rate", float),
+                       ("photos-per-person", int), ("min-photos-per-person", int), ("margin", float), ("learning-rate", float),
                        ("frozen-blocks", int), ("seed", int), ("model-id", str)):
         tr.add_argument(f"--{flag}", type=kind)
     tr.add_argument("--miner", choices=["batch_hard", "semihard"])
+    tr.add_argument("--optimizer", choices=["sgd", "adamw"])
     tr.add_argument("--half-weights", action="store_true", default=None)
     tr.set_defaults(func=cmd_train)
 

@@ -31,8 +31,9 @@ def decode_image(data: bytes, max_bytes: int, max_pixels: int) -> Image.Image:
             image.load()
     except FaceRejected:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise FaceRejected(IMAGE_TOO_LARGE, "the image has too many pixels") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise FaceRejected(NOT_AN_IMAGE, f"the file is not a readable image ({type(exc).__name__})") from exc
     image = ImageOps.exif_transpose(image)
     return image.convert("RGB") if image.mode != "RGB" else image

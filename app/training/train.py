@@ -29,9 +29,11 @@ class TrainConfig:
     photos_per_epoch: int = 12000
     people_per_batch: int = 16
     photos_per_person: int = 4
+    min_photos_per_person: int = 4  # people with fewer training photos are left out
     miner: str = "batch_hard"
     margin: float = 0.2
-    learning_rate: float = 3e-5
+    optimizer: str = "sgd"  # sgd (momentum 0.9) keeps a pretrained network close to its start; or adamw
+    learning_rate: float = 1e-3
     weight_decay: float = 1e-4
     frozen_blocks: int = 0  # freeze the stem and this many residual blocks (dlib_resnet)
     seed: int = 0
@@ -82,8 +84,12 @@ def train(encoder: Encoder, train_set: ChipSet, val_sets: dict[str, ChipSet], co
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch, sampler=sampler, drop_last=True)
     network = encoder.network
     _freeze(network, config.frozen_blocks)
-    optimizer = torch.optim.AdamW([p for p in network.parameters() if p.requires_grad],
-                                  lr=config.learning_rate, weight_decay=config.weight_decay)
+    trainable = [p for p in network.parameters() if p.requires_grad]
+    if config.optimizer == "sgd":
+        optimizer = torch.optim.SGD(trainable, lr=config.learning_rate, momentum=0.9,
+                                    weight_decay=config.weight_decay)
+    else:
+        optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=config.weight_decay)
     objective = TripletObjective(config.miner, config.margin)
     checkpoint = out / "checkpoint.pt"
     state = {"epoch": 0, "history": [], "best": None}

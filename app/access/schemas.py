@@ -1,0 +1,55 @@
+"""Door decision and audit event shapes."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class PersonRef(BaseModel):
+    id: int
+    name: str
+
+
+class VerifyOut(BaseModel):
+    decision: Literal["admit", "reject"]
+    reason: str
+    person: PersonRef | None
+    distance: float | None
+    threshold: float
+    mode: Literal["face", "badge"]
+    event_id: int
+
+
+class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    created_at: datetime
+    door_id: int | None
+    mode: str
+    badge_id: str | None
+    person_id: int | None
+    person_name: str | None
+    matched_person_id: int | None
+    matched_person_name: str | None
+    decision: str
+    reason: str
+    distance: float | None
+    threshold: float
+    model_id: str
+    latency_ms: float
+    face_probability: float | None
+    face_px: float | None
+    label: str | None
+
+
+class EventPage(BaseModel):
+    items: list[EventOut]
+    total: int
+    offset: int
+    limit: int
+
+
+class EventLabel(BaseModel):
+    label: Literal["genuine", "impostor"] | None

@@ -1,0 +1,121 @@
+"""The door decision. The server owns it: admit only within the threshold, else a reason."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.access.models import AccessEvent
+from app.admin.models import BADGE_MODE, ApiKey, Door
+from app.admin.service import get_door, threshold_in_force
+from app.core.errors import ApiError, face_status
+from app.face.errors import IMAGE_TOO_LARGE, NOT_AN_IMAGE, FaceRejected
+from app.face.pipeline import FaceChip
+from app.gallery.index import PersonMatch
+from app.people.models import Person
+from app.runtime import Runtime
+
+ADMITTED = "admitted"
+NO_MATCH = "no_match"
+UNKNOWN_BADGE = "unknown_badge"
+BADGE_MISMATCH = "badge_mismatch"
+BADGE_REQUIRED = "badge_required"
+INACTIVE = "inactive"
+
+
+@dataclass
+class Decision:
+    reason: str
+    mode: str
+    person: Person | None = None
+    distance: float | None = None
+    matched: Person | None = None  # whom the face matched, when that is not the badge holder
+    face: FaceChip | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def admitted(self) -> bool:
+        return self.reason == ADMITTED
+
+
+def resolve_door(session: Session, key: ApiKey, door_id: int | None) -> Door | None:
+    """A terminal key bound to a door speaks for that door only."""
+    if key.door_id is not None:
+        if door_id is not None and door_id != key.door_id:
+            raise ApiError(403, "wrong_door", f"this key belongs to door {key.door_id}")
+        door_id = key.door_id
+    return get_door(session, door_id) if door_id is not None else None
+
+
+def _face_decision(session: Session, runtime: Runtime, face: FaceChip, vector, badge_id: str | None,  # noqa: ANN001
+                   threshold: float) -> Decision:
+    nearest = runtime.gallery.nearest_people(vector, people=1)
+    best: PersonMatch | None = nearest[0] if nearest else None
+    if badge_id is None:
+        if best is None or best.distance > threshold:
+            return Decision(NO_MATCH, "face", distance=best.distance if best else None, face=face)
+        person = session.get(Person, best.person_id)
+        return Decision(ADMITTED if person.active else INACTIVE, "face", person, best.distance, face=face)
+    holder = session.scalar(select(Person).where(Person.badge_id == badge_id))
+    if holder is None:
+        return Decision(UNKNOWN_BADGE, "badge", face=face)
+    own = runtime.gallery.distance_to(holder.id, vector)
+    if own is not None and own.distance <= threshold:
+        return Decision(ADMITTED if holder.active else INACTIVE, "badge", holder, own.distance, face=face)
+    matched = None
+    if best is not None and best.person_id != holder.id and best.distance <= threshold:
+        matched = session.get(Person, best.person_id)
+    return Decision(BADGE_MISMATCH if matched else NO_MATCH, "badge", holder,
+                    own.distance if own else None, matched=matched, face=face)
+
+
+def verify(session: Session, runtime: Runtime, key: ApiKey, image: bytes, badge_id: str | None,
+           door_id: int | None) -> tuple[Decision, AccessEvent, float]:
+    """Decide, and always write the audit event (also for unusable photos)."""
+    started = time.perf_counter()
+    door = resolve_door(session, key, door_id)
+    threshold = threshold_in_force(session, door, runtime.pipeline.encoder.recommended_threshold)
+    mode = "badge" if badge_id else "face"
+    error: FaceRejected | None = None
+    if door is not None and door.mode == BADGE_MODE and not badge_id:
+        decision = Decision(BADGE_REQUIRED, "badge")
+    elif badge_id and session.scalar(select(Person.id).where(Person.badge_id == badge_id)) is None:
+        decision = Decision(UNKNOWN_BADGE, "badge")
+    else:
+        try:
+            face, vector = runtime.run_face(_analyze, runtime, image)
+            decision = _face_decision(session, runtime, face, vector, badge_id, threshold)
+        except FaceRejected as exc:
+            decision = Decision(exc.reason, mode)
+            if exc.reason in (NOT_AN_IMAGE, IMAGE_TOO_LARGE):
+                error = exc
+    latency = (time.perf_counter() - started) * 1000
+    event = record(session, runtime, key, door, badge_id, decision, threshold, latency)
+    if error is not None:
+        raise ApiError(face_status(error), error.reason, error.message, event_id=event.id)
+    return decision, event, threshold
+
+
+def _analyze(runtime: Runtime, image: bytes):  # noqa: ANN202
+    face = runtime.pipeline.door_chip(image)
+    return face, runtime.pipeline.embed([face])[0]
+
+
+def record(session: Session, runtime: Runtime, key: ApiKey, door: Door | None, badge_id: str | None,
+           decision: Decision, threshold: float, latency_ms: float) -> AccessEvent:
+    quality = decision.face.detection if decision.face else None
+    event = AccessEvent(
+        door_id=door.id if door else None, mode=decision.mode, badge_id=badge_id,
+        person_id=decision.person.id if decision.person else None,
+        person_name=decision.person.name if decision.person else None,
+        matched_person_id=decision.matched.id if decision.matched else None,
+        matched_person_name=decision.matched.name if decision.matched else None,
+        decision="admit" if decision.admitted else "reject", reason=decision.reason,
+        distance=decision.distance, threshold=threshold, model_id=runtime.model_id,
+        latency_ms=round(latency_ms, 2), face_probability=quality.probability if quality else None,
+        face_px=quality.size if quality else None, api_key_id=key.id)
+    session.add(event)
+    session.commit()
+    return event

@@ -1,0 +1,58 @@
+"""Admin API shapes: thresholds, calibration, doors."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ThresholdOut(BaseModel):
+    threshold: float
+    metric: Literal["l2"] = "l2"
+    model_default: float
+    doors: dict[str, float | None]
+
+
+class ThresholdIn(BaseModel):
+    threshold: float | None = Field(..., ge=0.0, le=2.0)
+    door_id: int | None = None
+    reason: str | None = Field(None, max_length=500)
+
+
+class ThresholdChangeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    door_id: int | None
+    threshold: float | None
+    previous: float | None
+    reason: str | None
+    api_key_id: int | None
+    created_at: datetime
+
+
+class CalibrateIn(BaseModel):
+    target_far: float = Field(0.001, gt=0.0, lt=1.0)
+    door_id: int | None = None
+    apply: bool = False
+
+
+class DoorIn(BaseModel):
+    name: str = Field(..., min_length=1, max_length=200)
+    mode: Literal["face", "badge"] = "face"
+    threshold: float | None = Field(None, ge=0.0, le=2.0)
+
+
+class DoorPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=200)
+    mode: Literal["face", "badge"] | None = None
+
+
+class DoorOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    mode: str
+    threshold: float | None
+    created_at: datetime

@@ -1,0 +1,100 @@
+"""The FastAPI application: start-up order, routers, health and metrics."""
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from app.access.router import router as access_router
+from app.admin.router import router as admin_router
+from app.core.auth import ADMIN, ensure_key
+from app.core.db import Database
+from app.core.errors import install_error_handlers
+from app.core.migrate import upgrade_database
+from app.core.observability import GALLERY_REVISION, GALLERY_TEMPLATES, RequestContextMiddleware, configure_logging
+from app.core.settings import Settings, get_settings
+from app.face.factory import build_pipeline
+from app.gallery.index import Gallery
+from app.gallery.sync import GallerySync
+from app.people.router import router as people_router
+from app.runtime import Runtime, get_runtime
+
+log = logging.getLogger("facegate")
+
+
+def start_runtime(settings: Settings) -> Runtime:
+    """Migrate, load the model, rebuild the index from SQL; refuse to start on a model mismatch."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade_database(settings.sqlalchemy_url)
+    db = Database(settings.sqlalchemy_url)
+    if settings.admin_key:
+        with db.session() as session:
+            ensure_key(session, settings.admin_key, ADMIN, "FACEGATE_ADMIN_KEY")
+    pipeline = build_pipeline(settings)
+    gallery = Gallery(pipeline.encoder.dim)
+    sync = GallerySync(db, gallery, pipeline.encoder.model_id)
+    sync.rebuild()
+    executor = ThreadPoolExecutor(max_workers=settings.encode_workers, thread_name_prefix="face")
+    return Runtime(settings, db, pipeline, gallery, sync, executor)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = start_runtime(settings)
+        runtime.sync.start(settings.index_poll_seconds)
+        app.state.runtime = runtime
+        log.info("facegate ready", extra={"model_id": runtime.model_id, "templates": len(runtime.gallery)})
+        yield
+        runtime.sync.stop()
+        runtime.face_executor.shutdown(wait=True)  # in-flight verifications finish
+        runtime.db.engine.dispose()
+
+    app = FastAPI(title="facegate", version="1", lifespan=lifespan)
+    app.add_middleware(RequestContextMiddleware)
+    install_error_handlers(app)
+    app.include_router(people_router)
+    app.include_router(access_router)
+    app.include_router(admin_router)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"])
+    def readyz(runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+        checks: dict[str, object] = {"model": runtime.model_id}
+        try:
+            with runtime.db.session() as session:
+                session.execute(text("SELECT 1"))
+            latest = runtime.sync.latest_revision()
+            checks.update(database="ok", index_revision=runtime.sync.revision, database_revision=latest,
+                          templates=len(runtime.gallery))
+            ready = runtime.sync.revision >= latest
+        except Exception as exc:  # noqa: BLE001 - any database failure means not ready
+            checks["database"] = f"error: {type(exc).__name__}"
+            ready = False
+        checks["status"] = "ready" if ready else "not_ready"
+        return JSONResponse(checks, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["ops"])
+    def metrics(runtime: Runtime = Depends(get_runtime)) -> Response:
+        GALLERY_TEMPLATES.set(len(runtime.gallery))
+        GALLERY_REVISION.set(runtime.sync.revision)
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def app_factory() -> FastAPI:
+    """uvicorn --factory entry point."""
+    configure_logging(get_settings().log_level)
+    return create_app()

@@ -1,0 +1,56 @@
+"""People API shapes."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+
+class TemplateOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    model_id: str
+    probability: float
+    face_px: float
+    sharpness: float
+    source_filename: str | None
+    created_at: datetime
+
+
+class PersonOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    employee_id: str | None
+    badge_id: str | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+    templates: list[TemplateOut]
+
+
+class FileRejection(BaseModel):
+    filename: str
+    reason: str
+    message: str
+
+
+class EnrollmentOut(BaseModel):
+    person: PersonOut
+    added_templates: list[int]
+    rejected: list[FileRejection]
+
+
+class PersonPage(BaseModel):
+    items: list[PersonOut]
+    total: int
+    offset: int
+    limit: int
+
+
+class PersonPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    badge_id: str | None = None
+    employee_id: str | None = None
+    active: bool | None = None

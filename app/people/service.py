@@ -1,0 +1,172 @@
+"""Enrollment and removal: a person is SQL rows plus index entries, changed together."""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.admin.service import global_threshold
+from app.core.errors import ApiError
+from app.face.errors import FaceRejected
+from app.face.pipeline import FaceChip
+from app.gallery.transaction import index_transaction
+from app.people.models import FaceTemplate, Person
+from app.people.schemas import FileRejection, PersonPatch
+from app.runtime import Runtime
+
+
+@dataclass
+class Upload:
+    filename: str
+    data: bytes
+
+
+@dataclass
+class Analyzed:
+    accepted: list[tuple[str, FaceChip]]
+    vectors: np.ndarray
+    rejected: list[FileRejection]
+
+
+def analyze_uploads(runtime: Runtime, uploads: list[Upload]) -> Analyzed:
+    """Each file must hold exactly one usable face, by the same gate as the doors."""
+    limit = runtime.settings.max_images_per_enrollment
+    if not 1 <= len(uploads) <= limit:
+        raise ApiError(422, "image_count", f"send between 1 and {limit} images")
+
+    def work() -> Analyzed:
+        accepted, rejected = [], []
+        for upload in uploads:
+            try:
+                accepted.append((upload.filename, runtime.pipeline.door_chip(upload.data)))
+            except FaceRejected as exc:
+                rejected.append(FileRejection(filename=upload.filename, reason=exc.reason, message=exc.message))
+        return Analyzed(accepted, runtime.pipeline.embed([c for _, c in accepted]), rejected)
+
+    result = runtime.run_face(work)
+    if not result.accepted:
+        raise ApiError(422, "no_usable_face", "no file held exactly one usable face; nothing was stored",
+                       rejected=[r.model_dump() for r in result.rejected])
+    return result
+
+
+def _check_duplicates(session: Session, runtime: Runtime, vectors: np.ndarray, person_id: int | None) -> None:
+    """Refuse a face that already matches another enrolled person within the threshold."""
+    threshold = global_threshold(session, runtime.pipeline.encoder.recommended_threshold)
+    for vector in vectors:
+        for match in runtime.gallery.nearest_people(vector, people=2):
+            if match.person_id != person_id and match.distance <= threshold:
+                other = session.get(Person, match.person_id)
+                raise ApiError(409, "duplicate_person",
+                               f"a face matches {other.name if other else match.person_id} "
+                               f"(distance {match.distance:.3f} <= {threshold:.3f}); "
+                               "send allow_duplicate=true if this is intended",
+                               person={"id": match.person_id, "name": other.name if other else None},
+                               distance=round(match.distance, 4))
+
+
+def _chip_png(chip: np.ndarray) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(chip).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _unique_violation(exc: IntegrityError) -> ApiError:
+    text = str(exc.orig).lower()
+    field = "badge_id" if "badge" in text else "employee_id" if "employee" in text else "value"
+    return ApiError(409, f"{field}_taken", f"that {field} belongs to someone else")
+
+
+def _store_templates(session: Session, runtime: Runtime, person: Person, analyzed: Analyzed) -> list[int]:
+    """Insert templates and index them in one transaction with the person's other changes."""
+    templates = [FaceTemplate(person=person, vector=v.astype(np.float32).tobytes(), model_id=runtime.model_id,
+                              probability=c.detection.probability, face_px=c.detection.size,
+                              sharpness=c.sharpness, chip_png=_chip_png(c.chip), source_filename=name)
+                 for (name, c), v in zip(analyzed.accepted, analyzed.vectors)]
+    try:
+        with index_transaction(session, runtime.sync) as tx:
+            session.add_all(templates)
+            session.flush()
+            tx.add([t.id for t in templates], [person.id] * len(templates), analyzed.vectors)
+    except IntegrityError as exc:
+        raise _unique_violation(exc) from exc
+    return [t.id for t in templates]
+
+
+def enroll(session: Session, runtime: Runtime, name: str, employee_id: str | None, badge_id: str | None,
+           uploads: list[Upload], allow_duplicate: bool) -> tuple[Person, list[int], list[FileRejection]]:
+    for field, value in (("employee_id", employee_id), ("badge_id", badge_id)):
+        if value and session.scalar(select(Person.id).where(getattr(Person, field) == value)) is not None:
+            raise ApiError(409, f"{field}_taken", f"{field} {value!r} belongs to someone else")
+    analyzed = analyze_uploads(runtime, uploads)
+    if not allow_duplicate:
+        _check_duplicates(session, runtime, analyzed.vectors, None)
+    person = Person(name=name, employee_id=employee_id or None, badge_id=badge_id or None)
+    session.add(person)
+    added = _store_templates(session, runtime, person, analyzed)
+    return person, added, analyzed.rejected
+
+
+def add_faces(session: Session, runtime: Runtime, person: Person, uploads: list[Upload],
+              allow_duplicate: bool) -> tuple[list[int], list[FileRejection]]:
+    analyzed = analyze_uploads(runtime, uploads)
+    if not allow_duplicate:
+        _check_duplicates(session, runtime, analyzed.vectors, person.id)
+    return _store_templates(session, runtime, person, analyzed), analyzed.rejected
+
+
+def get_person(session: Session, person_id: int) -> Person:
+    person = session.get(Person, person_id)
+    if person is None:
+        raise ApiError(404, "unknown_person", f"person {person_id} does not exist")
+    return person
+
+
+def list_people(session: Session, name: str | None, active: bool | None, offset: int,
+                limit: int) -> tuple[list[Person], int]:
+    query = select(Person)
+    if name:
+        query = query.where(func.lower(Person.name).contains(name.lower()))
+    if active is not None:
+        query = query.where(Person.active.is_(active))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    items = session.scalars(query.order_by(Person.id).offset(offset).limit(limit)).all()
+    return list(items), int(total or 0)
+
+
+def update_person(session: Session, person: Person, patch: PersonPatch) -> Person:
+    for field, value in patch.model_dump(exclude_unset=True).items():
+        if field == "name" and not value:
+            raise ApiError(422, "invalid_name", "name cannot be empty")
+        setattr(person, field, value if value != "" else None)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise _unique_violation(exc) from exc
+    return person
+
+
+def remove_templates(session: Session, runtime: Runtime, person: Person, templates: list[FaceTemplate],
+                     delete_person: bool = False) -> None:
+    """Delete template rows (and the person, if asked) and their vectors in one operation."""
+    with index_transaction(session, runtime.sync) as tx:
+        ids = [t.id for t in templates]
+        for template in templates:
+            session.delete(template)
+        if delete_person:
+            session.delete(person)
+        session.flush()
+        tx.remove(ids, [person.id] * len(ids))
+
+
+def remove_face(session: Session, runtime: Runtime, person: Person, template_id: int) -> None:
+    template = session.get(FaceTemplate, template_id)
+    if template is None or template.person_id != person.id:
+        raise ApiError(404, "unknown_template", f"person {person.id} has no template {template_id}")
+    remove_templates(session, runtime, person, [template])

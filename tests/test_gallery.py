@@ -1,0 +1,133 @@
+"""The FAISS gallery and its change-log follower, on a real database."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlalchemy.orm import Session
+
+from app.core.db import Database
+from app.core.migrate import upgrade_database
+from app.gallery.index import Gallery
+from app.gallery.sync import GallerySync, ModelMismatch
+from app.gallery.transaction import index_transaction
+from app.people.models import FaceTemplate, Person
+
+
+def unit(rng: np.random.Generator, n: int, dim: int = 128) -> np.ndarray:
+    v = rng.normal(size=(n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_search_groups_by_person_and_matches_exact_distances() -> None:
+    rng = np.random.default_rng(0)
+    vectors = unit(rng, 50)
+    gallery = Gallery(128)
+    gallery.add(list(range(1, 51)), [i // 5 for i in range(50)], vectors)
+    query = vectors[12] + 0.05 * unit(rng, 1)[0]
+    query /= np.linalg.norm(query)
+    matches = gallery.nearest_people(query, people=3)
+    exact = np.linalg.norm(vectors - query, axis=1)
+    assert matches[0].person_id == 2 and matches[0].template_id == 13
+    assert matches[0].distance == pytest.approx(exact.min(), abs=1e-5)
+    assert len({m.person_id for m in matches}) == 3  # one entry per person, nearest first
+    assert [m.distance for m in matches] == sorted(m.distance for m in matches)
+    one = gallery.distance_to(4, query)
+    assert one.distance == pytest.approx(exact[20:25].min(), abs=1e-5)
+
+
+def test_add_is_idempotent_and_remove_shrinks() -> None:
+    rng = np.random.default_rng(1)
+    gallery = Gallery(128)
+    vectors = unit(rng, 4)
+    gallery.add([1, 2, 3, 4], [7, 7, 8, 8], vectors)
+    gallery.add([1, 2], [7, 7], vectors[:2])
+    assert len(gallery) == 4 and gallery.person_count == 2
+    assert gallery.remove([2, 3, 99]) == [2, 3]
+    assert len(gallery) == 2 and 2 not in gallery and 1 in gallery
+    ids, kept = gallery.vectors_of(7)
+    assert ids == [1] and np.allclose(kept[0], vectors[0])
+
+
+@pytest.fixture
+def db(database_url: str) -> Database:
+    upgrade_database(database_url)
+    return Database(database_url)
+
+
+def _enroll(session: Session, sync: GallerySync, name: str, vectors: np.ndarray, model_id: str = "m") -> Person:
+    person = Person(name=name)
+    templates = [FaceTemplate(person=person, vector=v.tobytes(), model_id=model_id, probability=1.0, face_px=100,
+                              sharpness=1.0) for v in vectors]
+    with index_transaction(session, sync) as tx:
+        session.add(person)
+        session.flush()
+        tx.add([t.id for t in templates], [person.id] * len(templates), vectors)
+    return person
+
+
+def test_a_second_replica_follows_writes_of_the_first(db: Database) -> None:
+    rng = np.random.default_rng(2)
+    first, second = GallerySync(db, Gallery(128), "m"), GallerySync(db, Gallery(128), "m")
+    first.rebuild()
+    second.rebuild()
+    with db.session() as session:
+        alice = _enroll(session, first, "alice", unit(rng, 3))
+        _enroll(session, first, "bob", unit(rng, 2))
+    assert len(first.gallery) == 5 and len(second.gallery) == 0
+    assert second.catch_up() == 5 and len(second.gallery) == 5
+    with db.session() as session:
+        person = session.get(Person, alice.id)
+        with index_transaction(session, first) as tx:
+            ids = [t.id for t in person.templates]
+            session.delete(person)
+            session.flush()
+            tx.remove(ids, [person.id] * len(ids))
+    second.catch_up()
+    assert len(second.gallery) == 2 and second.revision == first.revision == 8
+    third = GallerySync(db, Gallery(128), "m")
+    third.rebuild()
+    assert len(third.gallery) == 2 and third.revision == 8
+
+
+def test_a_failed_commit_leaves_no_vector_behind(db: Database) -> None:
+    rng = np.random.default_rng(3)
+    sync = GallerySync(db, Gallery(128), "m")
+    with db.session() as session:
+        _enroll(session, sync, "alice", unit(rng, 1))
+        session.get(Person, 1).employee_id = "E-1"
+        session.commit()
+    with db.session() as session, pytest.raises(Exception):
+        _enroll_clash(session, sync, unit(rng, 2))
+    assert len(sync.gallery) == 1
+    with db.session() as session:
+        assert session.query(FaceTemplate).count() == 1
+
+
+def _enroll_clash(session: Session, sync: GallerySync, vectors: np.ndarray) -> None:
+    """Index the vectors, then fail at commit on a unique employee id."""
+    person = Person(name="clash")
+    templates = [FaceTemplate(person=person, vector=v.tobytes(), model_id="m", probability=1.0, face_px=100,
+                              sharpness=1.0) for v in vectors]
+    with index_transaction(session, sync) as tx:
+        session.add(person)
+        session.flush()
+        tx.add([t.id for t in templates], [person.id] * len(templates), vectors)
+        person.employee_id = "E-1"  # violates the unique constraint when flushed at commit
+
+
+def test_an_index_failure_rolls_sql_back(db: Database) -> None:
+    sync = GallerySync(db, Gallery(128), "m")
+    wrong_size = np.ones((1, 64), np.float32)
+    with db.session() as session, pytest.raises(Exception):
+        _enroll(session, sync, "alice", wrong_size)
+    with db.session() as session:
+        assert session.query(Person).count() == 0 and session.query(FaceTemplate).count() == 0
+    assert len(sync.gallery) == 0
+
+
+def test_start_with_another_model_is_refused(db: Database) -> None:
+    with db.session() as session:
+        _enroll(session, GallerySync(db, Gallery(128), "old-model"), "alice", unit(np.random.default_rng(4), 1),
+                model_id="old-model")
+    with pytest.raises(ModelMismatch, match="old-model"):
+        GallerySync(db, Gallery(128), "new-model").rebuild()
