@@ -52,7 +52,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     options = json.loads(Path(args.config).read_text()) if args.config else {}
     for key in ("epochs", "photos_per_epoch", "people_per_batch", "photos_per_person", "miner", "margin",
-                "learning_rate", "optimizer", "frozen_blocks", "seed", "model_id", "half_weights", "min_photos_per_person"):
+                "learning_rate", "augment_strength", "optimizer", "frozen_blocks", "seed", "model_id", "half_weights", "min_photos_per_person"):
         value = getattr(args, key)
         if value is not None:
             options[key] = value
@@ -69,7 +69,14 @@ def cmd_train(args: argparse.Namespace) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from app.training.evaluate import evaluate
 
-    report = evaluate(args.data, _pipeline(args.model), args.json, args.pairs, args.chips, args.split)
+    pipeline = _pipeline(args.model)
+    report = evaluate(args.data, pipeline, args.json, args.pairs, args.chips, args.split)
+    if args.record_in_card:
+        from app.training.model_card import record_held_out
+
+        card = args.model or get_settings().model_card
+        threshold = record_held_out(card, Path(args.data).name, report)
+        print(f"recorded in {card}; recommended threshold now {threshold:.4f}")
     print(json.dumps({k: report[k] for k in ("pairs", "auc", "eer", "tar_at_far_1e-3", "threshold_at_far_1e-3")}))
 
 
@@ -161,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--out", type=Path, required=True, help="run folder: checkpoints, history, the model")
     tr.add_argument("--config", type=Path, help="JSON file of TrainConfig fields; flags override it")
     for flag, kind in (("epochs", int), ("photos-per-epoch", int), ("people-per-batch", int),
-                       ("photos-per-person", int), ("min-photos-per-person", int), ("margin", float), ("learning-rate", float),
+                       ("photos-per-person", int), ("min-photos-per-person", int), ("margin", float), ("augment-strength", float), ("learning-rate", float),
                        ("frozen-blocks", int), ("seed", int), ("model-id", str)):
         tr.add_argument(f"--{flag}", type=kind)
     tr.add_argument("--miner", choices=["batch_hard", "semihard"])
@@ -177,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--chips", type=Path, help="chip cache root (default: beside the JSON)")
     ev.add_argument("--split", choices=["all", "train", "val"], default="all",
                     help="which identities of the data set (default all; val = held out from training)")
+    ev.add_argument("--record-in-card", action="store_true",
+                    help="store the metrics in the model card and set its recommended threshold to the "
+                         "strictest FAR=1e-3 distance over the held-out sets recorded")
     ev.set_defaults(func=cmd_evaluate)
     return parser
 

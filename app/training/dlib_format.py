@@ -94,6 +94,8 @@ class _Reader:
         shape = tuple(self.integer() for _ in range(4))
         count = int(np.prod(shape))
         end = self.pos + 4 * count
+        if end > len(self.data):
+            raise DlibFormatError("unexpected end of file inside a tensor")
         values = np.frombuffer(self.data[self.pos : end], dtype="<f4").copy()
         self.pos = end
         return values.reshape(shape)

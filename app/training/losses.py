@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import torch
 from pytorch_metric_learning import losses, miners
+from pytorch_metric_learning.utils import loss_and_miner_utils as lmu
 
 MINERS = ("batch_hard", "semihard")
 
 
 class TripletObjective:
-    """Mines triplets in each batch and returns the loss plus the fraction still active."""
+    """Mines triplets in each batch; returns the loss and the fraction of all valid triplets
+    in the batch that still violate the margin (the miner's own picks would say ~1 always)."""
 
     def __init__(self, miner: str = "batch_hard", margin: float = 0.2) -> None:
         if miner == "batch_hard":
@@ -21,8 +23,8 @@ class TripletObjective:
         self.loss = losses.TripletMarginLoss(margin=margin)  # LpDistance on normalised embeddings
 
     def __call__(self, embeddings: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, float]:
-        anchors, positives, negatives = self.miner(embeddings, labels)
-        loss = self.loss(embeddings, labels, (anchors, positives, negatives))
+        loss = self.loss(embeddings, labels, self.miner(embeddings, labels))
+        anchors, positives, negatives = lmu.get_all_triplets_indices(labels)
         if len(anchors) == 0:
             return loss, 0.0
         unit = torch.nn.functional.normalize(embeddings.detach(), dim=1)

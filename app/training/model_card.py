@@ -40,7 +40,21 @@ def write_model(models_dir: Path, model_id: str, network: torch.nn.Module, card:
     return path
 
 
-def update_card(path: Path, **fields: Any) -> None:
-    card = json.loads(path.read_text())
-    card.update(fields)
-    path.write_text(json.dumps(card, indent=2) + "\n")
+
+
+HELD_OUT_KEYS = ("split", "photos", "people", "failures", "pairs", "genuine", "impostor", "genuine_mean",
+                 "impostor_mean", "auc", "eer", "tar_at_far_1e-2", "tar_at_far_1e-3", "threshold_at_far_1e-3",
+                 "accuracy_best", "threshold_best")
+
+
+def record_held_out(path: Path, dataset: str, report: dict[str, Any]) -> float:
+    """Keep held-out metrics in the card; the recommended threshold is the strictest FAR=1e-3 one."""
+    card = json.loads(Path(path).read_text())
+    held_out = card.setdefault("held_out", {})
+    held_out[dataset] = {k: report[k] for k in HELD_OUT_KEYS if k in report}
+    threshold = min(m["threshold_at_far_1e-3"] for m in held_out.values())
+    card["recommended_threshold"] = round(threshold, 4)
+    card["threshold_note"] = ("distance at FAR=1e-3 on held-out identities, the strictest over: "
+                              + ", ".join(sorted(held_out)))
+    Path(path).write_text(json.dumps(card, indent=2) + "\n")
+    return threshold

@@ -32,6 +32,7 @@ class TrainConfig:
     min_photos_per_person: int = 4  # people with fewer training photos are left out
     miner: str = "batch_hard"
     margin: float = 0.2
+    augment_strength: float = 1.0  # 0 turns augmentation off
     optimizer: str = "sgd"  # sgd (momentum 0.9) keeps a pretrained network close to its start; or adamw
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4
@@ -78,7 +79,8 @@ def train(encoder: Encoder, train_set: ChipSet, val_sets: dict[str, ChipSet], co
     identities = sorted(set(train_set.identities))
     index = {name: i for i, name in enumerate(identities)}
     labels = [index[name] for name in train_set.identities]
-    dataset = ChipDataset(train_set.chips, labels, chip_augmentation())
+    augment = chip_augmentation(config.augment_strength) if config.augment_strength > 0 else None
+    dataset = ChipDataset(train_set.chips, labels, augment)
     batch = config.people_per_batch * config.photos_per_person
     sampler = pk_sampler(labels, config.people_per_batch, config.photos_per_person, config.photos_per_epoch)
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch, sampler=sampler, drop_last=True)
@@ -110,7 +112,7 @@ def train(encoder: Encoder, train_set: ChipSet, val_sets: dict[str, ChipSet], co
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            losses.append(float(loss))
+            losses.append(float(loss.detach()))
             active.append(fraction)
             bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}", active=f"{np.mean(active[-20:]):.2f}")
         validation = validate(encoder, val_sets)
