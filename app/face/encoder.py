@@ -32,6 +32,8 @@ class Encoder:
         self.model_id: str = card["model_id"]
         self.architecture = ARCHITECTURES[card["architecture"]]
         self.alignment = Alignment.from_card(card)
+        # Averaging a face with its mirror image cancels some landmark and pose noise.
+        self.flip_average = bool(card.get("flip_average", False))
         self.network = network.eval()
 
     @classmethod
@@ -61,5 +63,10 @@ class Encoder:
             for start in range(0, len(chips), batch_size):
                 batch = torch.from_numpy(np.ascontiguousarray(chips[start:start + batch_size]))
                 batch = batch.permute(0, 3, 1, 2).float()
-                out[start:start + len(batch)] = F.normalize(self.network(batch), dim=1).numpy()
+                if self.flip_average:
+                    both = self.network(torch.cat([batch, batch.flip(3)]))
+                    raw = both[:len(batch)] + both[len(batch):]
+                else:
+                    raw = self.network(batch)
+                out[start:start + len(batch)] = F.normalize(raw, dim=1).numpy()
         return out
