@@ -1,0 +1,97 @@
+"""Two real server processes on one database: writes through one are seen by the other.
+
+Replica A is started by the container entrypoint script (docker/entrypoint.sh, run without
+Docker), replica B by `facegate serve`; both talk real HTTP on loopback ports.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from app.core.settings import REPO_ROOT
+from tests.conftest import ADMIN, ADMIN_KEY, photos, read
+
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def server(database_url: str, data_dir: Path, via_entrypoint: bool) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "FACEGATE_DATABASE_URL": database_url, "FACEGATE_DATA_DIR": str(data_dir),
+           "FACEGATE_ADMIN_KEY": ADMIN_KEY, "FACEGATE_INDEX_POLL_SECONDS": "0.2", "FACEGATE_LOG_LEVEL": "WARNING",
+           "FACEGATE_HOST": "127.0.0.1", "FACEGATE_PORT": str(port), "FACEGATE_BIN": str(BIN / "facegate"),
+           "PYTHON_BIN": sys.executable}
+    command = ([str(REPO_ROOT / "docker" / "entrypoint.sh")] if via_entrypoint else
+               [str(BIN / "facegate"), "serve", "--host", "127.0.0.1", "--port", str(port)])
+    process = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, f"server exited: {process.stderr.read()[-2000:]}"
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "server not ready within 120 s"
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _verify(url: str, image: bytes) -> dict:
+    response = httpx.post(f"{url}/v1/access/verify", headers=ADMIN, files={"image": ("p.jpg", image)}, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _within(seconds: float, check: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return check()
+
+
+def test_two_replicas_stay_in_step(database_url: str, tmp_path: Path) -> None:
+    probe = read(photos("Colin_Powell")[6])
+    with server(database_url, tmp_path / "a", via_entrypoint=True) as a, \
+            server(database_url, tmp_path / "b", via_entrypoint=False) as b:
+        files = [("images", (p.name, read(p))) for p in photos("Colin_Powell")[:3]]
+        enrolled = httpx.post(f"{a}/v1/people", headers=ADMIN, data={"name": "Alice"}, files=files, timeout=60)
+        assert enrolled.status_code == 201, enrolled.text
+        person_id = enrolled.json()["person"]["id"]
+        assert _within(2.0, lambda: _verify(b, probe)["decision"] == "admit")
+        assert httpx.delete(f"{b}/v1/people/{person_id}", headers=ADMIN, timeout=30).status_code == 204
+        assert _within(2.0, lambda: _verify(a, probe)["decision"] == "reject")
+        httpx.post(f"{b}/v1/people", headers=ADMIN, data={"name": "Bob"}, timeout=60,
+                   files=[("images", (p.name, read(p))) for p in photos("Tony_Blair")[:3]]).raise_for_status()
+        bob_probe = read(photos("Tony_Blair")[6])
+        assert _within(2.0, lambda: _verify(a, bob_probe)["decision"] == "admit")
+        ready = httpx.get(f"{a}/readyz").json()
+        assert ready["index_revision"] == ready["database_revision"] == 9 and ready["templates"] == 3
+    with server(database_url, tmp_path / "a", via_entrypoint=True) as a:  # restart: same decisions
+        assert _verify(a, probe)["decision"] == "reject"
+        assert _verify(a, bob_probe)["decision"] == "admit"
