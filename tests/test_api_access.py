@@ -29,16 +29,24 @@ def _enroll_two(client: TestClient) -> tuple[dict, dict]:
     return alice["person"], bob["person"]
 
 
+def _probes(name: str) -> list[bytes]:
+    return [read(p) for p in photos(name)[5:11]]
+
+
 def test_enrolled_people_are_admitted_and_others_rejected(client: TestClient) -> None:
     alice, bob = _enroll_two(client)
     assert len(alice["templates"]) == 3 and alice["badge_id"] == "B-100"
     terminal = make_key(client, "terminal")
     for person, name in ((alice, ALICE), (bob, BOB)):
-        for probe in photos(name)[5:8]:
-            answer = verify(client, read(probe), terminal)
-            assert answer["decision"] == "admit", (name, probe.name, answer)
+        answers = [verify(client, probe, terminal) for probe in _probes(name)]
+        admitted = [a for a in answers if a["decision"] == "admit"]
+        # The threshold sits at FAR 1e-3, where a few percent of genuine photos are rejected.
+        assert len(admitted) >= len(answers) - 1, answers
+        for answer in admitted:
             assert answer["person"]["id"] == person["id"] and answer["reason"] == "admitted"
             assert answer["distance"] <= answer["threshold"] and answer["mode"] == "face"
+        for answer in answers:
+            assert answer["decision"] == "admit" or answer["reason"] == "no_match"
     stranger = verify(client, read(photos(STRANGER)[0]), terminal)
     assert stranger["decision"] == "reject" and stranger["reason"] == "no_match" and stranger["person"] is None
     assert stranger["distance"] > stranger["threshold"]

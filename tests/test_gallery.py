@@ -131,3 +131,18 @@ def test_start_with_another_model_is_refused(db: Database) -> None:
                 model_id="old-model")
     with pytest.raises(ModelMismatch, match="old-model"):
         GallerySync(db, Gallery(128), "new-model").rebuild()
+
+
+def test_ids_are_never_reused_after_deleting_the_newest(db: Database) -> None:
+    """A template id is a FAISS id other replicas may still hold: a new template must get a new one."""
+    rng = np.random.default_rng(5)
+    sync = GallerySync(db, Gallery(128), "m")
+    with db.session() as session:
+        person = _enroll(session, sync, "alice", unit(rng, 2))
+        old_ids = [t.id for t in person.templates]
+        with index_transaction(session, sync) as tx:
+            session.delete(person)
+            session.flush()
+            tx.remove(old_ids, [person.id] * 2)
+        newcomer = _enroll(session, sync, "bob", unit(rng, 1))
+        assert newcomer.id > person.id and newcomer.templates[0].id > max(old_ids)

@@ -37,13 +37,13 @@ def server(database_url: str, data_dir: Path, via_entrypoint: bool) -> Iterator[
            "PYTHON_BIN": sys.executable}
     command = ([str(REPO_ROOT / "docker" / "entrypoint.sh")] if via_entrypoint else
                [str(BIN / "facegate"), "serve", "--host", "127.0.0.1", "--port", str(port)])
-    process = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
+    log = open(data_dir.parent / f"server-{port}.log", "w")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
         while True:
-            assert process.poll() is None, f"server exited: {process.stderr.read()[-2000:]}"
+            assert process.poll() is None, f"server exited: {Path(log.name).read_text()[-3000:]}"
             try:
                 if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
                     break
@@ -58,6 +58,9 @@ def server(database_url: str, data_dir: Path, via_entrypoint: bool) -> Iterator[
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
+        if "Traceback" in Path(log.name).read_text():
+            print(Path(log.name).read_text()[-5000:])  # shown by pytest when the test fails
 
 
 def _verify(url: str, image: bytes) -> dict:

@@ -51,12 +51,15 @@ def resolve_door(session: Session, key: ApiKey, door_id: int | None) -> Door | N
 
 def _face_decision(session: Session, runtime: Runtime, face: FaceChip, vector, badge_id: str | None,  # noqa: ANN001
                    threshold: float) -> Decision:
-    nearest = runtime.gallery.nearest_people(vector, people=1)
-    best: PersonMatch | None = nearest[0] if nearest else None
+    # A person deleted through another replica may linger in this index for one poll
+    # interval; SQL decides, so such entries are skipped.
+    nearest = [(m, p) for m in runtime.gallery.nearest_people(vector, people=3)
+               if (p := session.get(Person, m.person_id)) is not None]
+    best: PersonMatch | None = nearest[0][0] if nearest else None
     if badge_id is None:
         if best is None or best.distance > threshold:
             return Decision(NO_MATCH, "face", distance=best.distance if best else None, face=face)
-        person = session.get(Person, best.person_id)
+        person = nearest[0][1]
         return Decision(ADMITTED if person.active else INACTIVE, "face", person, best.distance, face=face)
     holder = session.scalar(select(Person).where(Person.badge_id == badge_id))
     if holder is None:
@@ -66,7 +69,7 @@ def _face_decision(session: Session, runtime: Runtime, face: FaceChip, vector, b
         return Decision(ADMITTED if holder.active else INACTIVE, "badge", holder, own.distance, face=face)
     matched = None
     if best is not None and best.person_id != holder.id and best.distance <= threshold:
-        matched = session.get(Person, best.person_id)
+        matched = nearest[0][1]
     return Decision(BADGE_MISMATCH if matched else NO_MATCH, "badge", holder,
                     own.distance if own else None, matched=matched, face=face)
 

@@ -15,6 +15,9 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: DateTime(timezone=True)}
+    # Ids are never reused, not even on SQLite after deleting the newest row: a template id is
+    # a FAISS id that other replicas may still hold, and the audit trail names people by id.
+    __table_args__ = {"sqlite_autoincrement": True}
 
 
 def make_engine(url: str) -> Engine:

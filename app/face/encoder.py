@@ -61,7 +61,7 @@ class Encoder:
         out = np.empty((len(chips), self.dim), np.float32)
         with torch.inference_mode():
             for start in range(0, len(chips), batch_size):
-                batch = torch.from_numpy(np.ascontiguousarray(chips[start:start + batch_size]))
+                batch = torch.from_numpy(np.array(chips[start:start + batch_size]))  # writable copy
                 batch = batch.permute(0, 3, 1, 2).float()
                 if self.flip_average:
                     both = self.network(torch.cat([batch, batch.flip(3)]))
