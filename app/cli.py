@@ -123,6 +123,24 @@ def cmd_keys(args: argparse.Namespace) -> None:
             print(f"key {args.id} revoked")
 
 
+def cmd_backup(args: argparse.Namespace) -> None:
+    from app.core.backup import backup
+    from app.core.db import Database
+
+    manifest = backup(Database(get_settings().sqlalchemy_url), args.out)
+    print(json.dumps({"file": str(args.out), "model_ids": manifest["model_ids"], "counts": manifest["counts"]}))
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    from app.core.backup import restore
+    from app.core.db import Database
+
+    cmd_migrate(args)
+    manifest = restore(Database(get_settings().sqlalchemy_url), args.file)
+    print(json.dumps({"restored": manifest["counts"], "model_ids": manifest["model_ids"],
+                      "note": "start facegate with that model; the index is rebuilt from SQL at start"}))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="facegate", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -134,6 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    bk = sub.add_parser("backup", help="write the whole database (people, templates, audit) to one file")
+    bk.add_argument("out", type=Path)
+    bk.set_defaults(func=cmd_backup)
+    rs = sub.add_parser("restore", help="load a backup into an empty database (any supported kind)")
+    rs.add_argument("file", type=Path)
+    rs.set_defaults(func=cmd_restore)
 
     keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="keys_command", required=True)
     create = keys.add_parser("create", help="make a key and print its secret once")

@@ -84,14 +84,25 @@ def _postgres_database(server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+def _fresh_database(directory: Path) -> Iterator[str]:
+    chosen = os.environ.get("FACEGATE_TEST_DATABASE", "sqlite")
+    if chosen == "sqlite":
+        directory.mkdir(parents=True, exist_ok=True)
+        yield f"sqlite:///{directory / 'facegate.db'}"
+    else:
+        yield from _postgres_database(chosen)
+
+
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database of the kind this test run is for."""
-    chosen = os.environ.get("FACEGATE_TEST_DATABASE", "sqlite")
-    if chosen == "sqlite":
-        yield f"sqlite:///{tmp_path / 'facegate.db'}"
-    else:
-        yield from _postgres_database(chosen)
+    yield from _fresh_database(tmp_path)
+
+
+@pytest.fixture
+def other_database_url(tmp_path: Path) -> Iterator[str]:
+    """A second fresh database of the same kind (restore targets)."""
+    yield from _fresh_database(tmp_path / "other")
 
 
 def make_settings(data_dir: Path, database_url: str, **overrides) -> Settings:
