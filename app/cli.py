@@ -85,7 +85,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     uvicorn.run("app.main:app_factory", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_config=None, timeout_graceful_shutdown=30)
+                log_config=None, access_log=False, timeout_graceful_shutdown=30)
 
 
 def cmd_migrate(_: argparse.Namespace) -> None:

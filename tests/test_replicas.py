@@ -29,7 +29,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(database_url: str, data_dir: Path, via_entrypoint: bool) -> Iterator[str]:
+def server(database_url: str, data_dir: Path, via_entrypoint: bool) -> Iterator[tuple[str, subprocess.Popen]]:
     port = _free_port()
     env = {**os.environ, "FACEGATE_DATABASE_URL": database_url, "FACEGATE_DATA_DIR": str(data_dir),
            "FACEGATE_ADMIN_KEY": ADMIN_KEY, "FACEGATE_INDEX_POLL_SECONDS": "0.2", "FACEGATE_LOG_LEVEL": "WARNING",
@@ -51,7 +51,7 @@ def server(database_url: str, data_dir: Path, via_entrypoint: bool) -> Iterator[
                 pass
             assert time.monotonic() < deadline, "server not ready within 120 s"
             time.sleep(0.3)
-        yield url
+        yield url, process
     finally:
         process.terminate()
         try:
@@ -80,8 +80,8 @@ def _within(seconds: float, check: Callable[[], bool]) -> bool:
 
 def test_two_replicas_stay_in_step(database_url: str, tmp_path: Path) -> None:
     probe = read(photos("Colin_Powell")[6])
-    with server(database_url, tmp_path / "a", via_entrypoint=True) as a, \
-            server(database_url, tmp_path / "b", via_entrypoint=False) as b:
+    with server(database_url, tmp_path / "a", via_entrypoint=True) as (a, _), \
+            server(database_url, tmp_path / "b", via_entrypoint=False) as (b, _):
         files = [("images", (p.name, read(p))) for p in photos("Colin_Powell")[:3]]
         enrolled = httpx.post(f"{a}/v1/people", headers=ADMIN, data={"name": "Alice"}, files=files, timeout=60)
         assert enrolled.status_code == 201, enrolled.text
@@ -95,6 +95,28 @@ def test_two_replicas_stay_in_step(database_url: str, tmp_path: Path) -> None:
         assert _within(2.0, lambda: _verify(a, bob_probe)["decision"] == "admit")
         ready = httpx.get(f"{a}/readyz").json()
         assert ready["index_revision"] == ready["database_revision"] == 9 and ready["templates"] == 3
-    with server(database_url, tmp_path / "a", via_entrypoint=True) as a:  # restart: same decisions
+    with server(database_url, tmp_path / "a", via_entrypoint=True) as (a, _):  # restart: same decisions
         assert _verify(a, probe)["decision"] == "reject"
         assert _verify(a, bob_probe)["decision"] == "admit"
+
+
+def test_shutdown_finishes_in_flight_verifications(database_url: str, tmp_path: Path) -> None:
+    import signal
+    import threading
+
+    with server(database_url, tmp_path / "a", via_entrypoint=False) as (url, process):
+        results: list[int] = []
+        images = [read(p) for p in photos("Colin_Powell")[:4]]
+
+        def door(image: bytes) -> None:
+            results.append(httpx.post(f"{url}/v1/access/verify", headers=ADMIN, files={"image": ("p.jpg", image)},
+                                      timeout=60).status_code)
+
+        doors = [threading.Thread(target=door, args=(image,)) for image in images]
+        for thread in doors:
+            thread.start()
+        time.sleep(0.3)  # requests are in flight
+        process.send_signal(signal.SIGTERM)
+        for thread in doors:
+            thread.join(timeout=60)
+    assert results == [200] * len(images)

@@ -12,7 +12,8 @@ import threading
 import time
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app.core.db import Database
@@ -23,6 +24,48 @@ from app.people.models import FaceTemplate
 log = logging.getLogger(__name__)
 
 GAP_PATIENCE_SECONDS = 30.0  # a revision missing longer than this was rolled back
+CHANNEL = "facegate_templates"
+
+
+def announce_change(session: Session) -> None:
+    """Wake other replicas at commit (PostgreSQL NOTIFY is delivered only if the transaction commits)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+
+
+class _Listener:
+    """LISTEN on PostgreSQL so a replica wakes at once; elsewhere (or on failure) it just sleeps."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.connection = None
+
+    def wait(self, seconds: float, stop: threading.Event) -> None:
+        if self.url.startswith("postgresql") and self.connection is None:
+            try:
+                import psycopg
+
+                libpq = make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
+                self.connection = psycopg.connect(libpq, autocommit=True, connect_timeout=5)
+                self.connection.execute(f"LISTEN {CHANNEL}")
+            except Exception:  # noqa: BLE001 - polling still converges
+                log.warning("LISTEN unavailable; following the change log by polling", exc_info=True)
+                self.connection = None
+        if self.connection is None:
+            stop.wait(seconds)
+            return
+        try:
+            for _ in self.connection.notifies(timeout=seconds, stop_after=1):
+                pass
+        except Exception:  # noqa: BLE001 - reconnect on the next wait
+            log.warning("LISTEN connection lost", exc_info=True)
+            self.close()
+            stop.wait(seconds)
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
 
 class ModelMismatch(RuntimeError):
@@ -91,13 +134,20 @@ class GallerySync:
             return session.scalar(select(func.coalesce(func.max(TemplateChange.revision), 0)))
 
     def start(self, interval: float) -> None:
-        """Follow the change log in a background thread until stop()."""
+        """Follow the change log in a background thread until stop(): woken by NOTIFY on
+        PostgreSQL, and in any case every `interval` seconds."""
+        listener = _Listener(self.db.url)
+
         def loop() -> None:
-            while not self._stop.wait(interval):
+            while not self._stop.is_set():
+                listener.wait(interval, self._stop)
+                if self._stop.is_set():
+                    break
                 try:
                     self.catch_up()
                 except Exception:  # noqa: BLE001 - keep following; readiness shows the lag
                     log.exception("gallery catch-up failed")
+            listener.close()
 
         self._thread = threading.Thread(target=loop, name="gallery-sync", daemon=True)
         self._thread.start()

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.gallery.index import Gallery
 from app.gallery.models import ADD, REMOVE, TemplateChange
-from app.gallery.sync import GallerySync
+from app.gallery.sync import GallerySync, announce_change
 
 _write_lock = threading.Lock()  # one writer at a time per process keeps undo simple
 
@@ -31,6 +31,7 @@ class IndexTransaction:
         self.session.add_all(TemplateChange(template_id=t, person_id=p, op=ADD)
                              for t, p in zip(template_ids, person_ids))
         self.session.flush()
+        announce_change(self.session)
         self.gallery.add(template_ids, person_ids, vectors)
         self._added += template_ids
 
@@ -38,6 +39,7 @@ class IndexTransaction:
         self.session.add_all(TemplateChange(template_id=t, person_id=p, op=REMOVE)
                              for t, p in zip(template_ids, person_ids))
         self.session.flush()
+        announce_change(self.session)
         for person in set(person_ids):
             ids, vectors = self.gallery.vectors_of(person)
             self._removed += [(t, person, v) for t, v in zip(ids, vectors) if t in template_ids]
