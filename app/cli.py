@@ -58,7 +58,15 @@ def cmd_train(args: argparse.Namespace) -> None:
         if value is not None:
             options[key] = value
     config = TrainConfig(out_dir=args.out, **options)
-    pipeline = _pipeline(args.base)
+    if args.architecture:
+        from app.face.encoder import Encoder
+        from app.face.factory import build_pipeline
+        from app.training.model_card import fresh_card
+
+        encoder = Encoder.fresh(fresh_card(args.architecture, args.pretrained), args.pretrained)
+        pipeline = build_pipeline(get_settings(), encoder=encoder)
+    else:
+        pipeline = _pipeline(args.base)
     train_parts = [load_split(d, args.chips, pipeline, "train", config.min_photos_per_person) for d in args.data]
     val_sets = {Path(d).name: load_split(d, args.chips, pipeline, "val") for d in args.data}
     train_set = ChipSet(np.concatenate([p.chips for p in train_parts]),
@@ -191,6 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--data", type=Path, action="append", required=True, help="person-folder data set (repeat)")
     tr.add_argument("--chips", type=Path, default=Path("var/chips"), help="chip cache root")
     tr.add_argument("--base", type=Path, help="model card to start from (default: the configured model)")
+    tr.add_argument("--architecture", choices=["dlib_resnet", "inception_resnet_v1"],
+                    help="start from a fresh network of this architecture instead of --base")
+    tr.add_argument("--pretrained", help="with --architecture inception_resnet_v1: vggface2 or casia-webface "
+                                         "(downloaded; fails at once where there is no network)")
     tr.add_argument("--out", type=Path, required=True, help="run folder: checkpoints, history, the model")
     tr.add_argument("--config", type=Path, help="JSON file of TrainConfig fields; flags override it")
     for flag, kind in (("epochs", int), ("photos-per-epoch", int), ("people-per-batch", int),

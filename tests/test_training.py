@@ -80,3 +80,22 @@ def test_evaluate_with_a_pairs_csv(small_data: Path, tmp_path: Path) -> None:
     assert report["genuine"] <= 3 and report["impostor"] <= 2
     assert report["genuine"] >= 2 and report["impostor"] >= 1
     assert report["genuine_mean"] < report["impostor_mean"]
+
+
+def test_inception_from_scratch_trains_and_downloads_fail_fast(small_data: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    run = tmp_path / "inception"
+    main(["train", "--architecture", "inception_resnet_v1", "--data", str(small_data), "--chips",
+          str(tmp_path / "chips"), "--out", str(run), "--epochs", "1", "--photos-per-epoch", "16",
+          "--people-per-batch", "4", "--photos-per-person", "4", "--model-id", "inception-tiny",
+          "--learning-rate", "0.01"])
+    encoder = Encoder.load(run / "inception-tiny.json")
+    assert encoder.dim == 512 and encoder.alignment.size == 160
+    assert (tmp_path / "chips" / "lfw-dev-160" / "chips.json").is_file()  # chips per geometry
+    # An unreachable network (as on these machines) must fail at once with a clear error.
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    from app.face.networks import PretrainedWeightsUnavailable, build_network
+
+    with pytest.raises(PretrainedWeightsUnavailable, match="could not be downloaded"):
+        build_network("inception_resnet_v1", "vggface2")

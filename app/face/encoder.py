@@ -48,6 +48,11 @@ class Encoder:
         network.load_state_dict({k: v.float() for k, v in state.items()})
         return cls(card, network)
 
+    @classmethod
+    def fresh(cls, card: dict[str, Any], pretrained: str | None = None) -> "Encoder":
+        """An encoder whose weights come from the architecture itself (random, or downloaded)."""
+        return cls(card, build_network(card["architecture"], pretrained))
+
     @property
     def dim(self) -> int:
         return self.architecture.embedding_dim

@@ -12,10 +12,11 @@ from app.face.pipeline import FacePipeline
 from app.face.quality import QualityPolicy
 
 
-def build_pipeline(settings: Settings, model_card: Path | None = None) -> FacePipeline:
+def build_pipeline(settings: Settings, model_card: Path | None = None, encoder: Encoder | None = None) -> FacePipeline:
+    """The pipeline around `encoder`, or around the model of `model_card` / the configured one."""
     torch.set_num_threads(settings.torch_threads)
     detector = FaceDetector(min_face_size=settings.min_face_size, scale_factor=settings.mtcnn_scale_factor,
                             max_side=settings.detect_max_side)
     policy = QualityPolicy(settings.min_face_probability, settings.min_face_px, settings.secondary_face_ratio)
-    return FacePipeline(detector, Encoder.load(model_card or settings.model_card), policy,
+    return FacePipeline(detector, encoder or Encoder.load(model_card or settings.model_card), policy,
                         settings.max_upload_bytes, settings.max_image_pixels)

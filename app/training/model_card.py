@@ -26,6 +26,17 @@ def alignment_spec(size: int) -> dict[str, Any]:
     }
 
 
+def fresh_card(architecture: str, pretrained: str | None) -> dict[str, Any]:
+    """The card of an untrained (or downloaded) network, before any training run."""
+    from app.face.networks import ARCHITECTURES
+
+    spec = ARCHITECTURES[architecture]
+    return {"model_id": f"{architecture}-{pretrained or 'scratch'}", "architecture": architecture,
+            "input_size": spec.input_size, "embedding_dim": spec.embedding_dim,
+            "alignment": alignment_spec(spec.input_size), "flip_average": False,
+            "source": pretrained or "random initialisation", "recommended_threshold": 1.0}
+
+
 def write_model(models_dir: Path, model_id: str, network: torch.nn.Module, card: dict[str, Any],
                 half: bool = False) -> Path:
     """Save weights (optionally fp16 to halve the file) and the card; return the card path."""

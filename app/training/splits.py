@@ -32,6 +32,7 @@ def _identity_of(photo_path: str) -> str:
 
 def load_split(data: Path, cache_root: Path, pipeline: FacePipeline, split: str, min_photos: int = 1,
                progress: bool = True) -> ChipSet:
-    """Chips of data/<person>/ (aligned once into cache_root/<data name>), one side of the split."""
-    chips = prepare_chips(data, Path(cache_root) / Path(data).name, pipeline, progress=progress)
+    """Chips of data/<person>/ (aligned once into cache_root/<data name>-<chip size>), one side of the split."""
+    folder = Path(cache_root) / f"{Path(data).name}-{pipeline.encoder.alignment.size}"
+    chips = prepare_chips(data, folder, pipeline, progress=progress)
     return select_split(chips, split, min_photos)

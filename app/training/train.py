@@ -51,6 +51,8 @@ def _seed_everything(seed: int) -> None:
 def _freeze(network: torch.nn.Module, blocks: int) -> None:
     if blocks <= 0:
         return
+    if not hasattr(network, "stem_conv"):
+        raise ValueError("frozen_blocks applies to the dlib_resnet architecture")
     frozen = [network.stem_conv, network.stem_affine, *list(network.blocks)[:blocks]]
     for module in frozen:
         for p in module.parameters():
