@@ -37,7 +37,7 @@ def start_runtime(settings: Settings) -> Runtime:
         with db.session() as session:
             ensure_key(session, settings.admin_key, ADMIN, "FACEGATE_ADMIN_KEY")
     pipeline = build_pipeline(settings)
-    gallery = Gallery(pipeline.encoder.dim)
+    gallery = Gallery(pipeline.encoder.dim, settings.gallery_exact_max, settings.gallery_nprobe)
     sync = GallerySync(db, gallery, pipeline.encoder.model_id)
     sync.rebuild()
     executor = ThreadPoolExecutor(max_workers=settings.encode_workers, thread_name_prefix="face")

@@ -50,6 +50,25 @@ def test_add_is_idempotent_and_remove_shrinks() -> None:
     assert ids == [1] and np.allclose(kept[0], vectors[0])
 
 
+def test_large_gallery_switches_to_ivf_and_still_finds_and_removes() -> None:
+    rng = np.random.default_rng(7)
+    vectors = unit(rng, 3000)
+    gallery = Gallery(128, exact_max=1000, nprobe=16)
+    gallery.add(list(range(1, 1001)), [i // 2 for i in range(1000)], vectors[:1000])
+    assert gallery.kind == "exact"
+    gallery.add(list(range(1001, 3001)), [i // 2 for i in range(1000, 3000)], vectors[1000:])
+    assert gallery.kind.startswith("ivf") and len(gallery) == 3000
+    probes = vectors[::50] + 0.02 * unit(rng, 60)
+    found = [gallery.nearest_people(p / np.linalg.norm(p), people=1)[0].template_id for p in probes]
+    assert np.mean(np.asarray(found) == np.arange(1, 3001)[::50]) >= 0.95
+    assert gallery.remove([1, 2999]) == [1, 2999] and len(gallery) == 2998
+    assert all(m.template_id != 1 for m in gallery.nearest_people(vectors[0], people=5))
+    ids, kept = gallery.vectors_of(1499)
+    assert ids == [3000] and np.allclose(kept[0], vectors[2999])  # its other template was removed
+    snap_ids, persons, snap_vectors = gallery.snapshot()
+    assert len(snap_ids) == 2998 and np.allclose(snap_vectors[list(snap_ids).index(5)], vectors[4])
+
+
 @pytest.fixture
 def db(database_url: str) -> Database:
     upgrade_database(database_url)

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     torch_threads: int = 2
     encode_workers: int = 1
 
+    # Gallery
+    gallery_exact_max: int = 100_000  # above this many templates, an IVF index replaces exact search
+    gallery_nprobe: int = 32  # IVF lists searched per query (recall vs speed: benchmarks/gallery.py)
+
     # Replicas
     index_poll_seconds: float = 0.5
 

@@ -1,7 +1,10 @@
 """The in-memory FAISS gallery: template vectors by template id, with their person.
 
 Vectors are unit length, so inner product search is L2 search: d = sqrt(2 - 2 * ip).
-IndexIDMap2 over a flat index supports exact search and removal by id.
+Up to `exact_max` templates the index is exact (IndexIDMap2 over a flat index). Above,
+it becomes an inverted-file index (IVF, nprobe lists searched per query), which keeps
+removal by id cheap through a hash-table direct map; it is retrained when the gallery
+has grown fourfold since its last training. benchmarks/gallery.py measures its recall.
 """
 from __future__ import annotations
 
@@ -24,15 +27,54 @@ def ip_to_l2(ip: np.ndarray) -> np.ndarray:
     return np.sqrt(np.clip(2.0 - 2.0 * ip, 0.0, None))
 
 
+def _flat_index(dim: int) -> faiss.Index:
+    return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+
+
+def _ivf_index(vectors: np.ndarray, ids: np.ndarray, nprobe: int) -> faiss.Index:
+    """IVF over inner product, trained on (a sample of) the gallery itself."""
+    n, dim = vectors.shape
+    nlist = max(64, int(np.sqrt(n)))
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    sample = vectors[np.random.default_rng(0).choice(n, min(n, 64 * nlist), replace=False)]
+    index.train(sample)
+    index.set_direct_map_type(faiss.DirectMap.Hashtable)  # remove/reconstruct by id without a scan
+    index.nprobe = nprobe
+    index.add_with_ids(vectors, ids)
+    return index
+
+
 class Gallery:
     """Thread-safe: one lock guards the FAISS index and the id -> person map together."""
 
-    def __init__(self, dim: int) -> None:
+    def __init__(self, dim: int, exact_max: int = 100_000, nprobe: int = 32) -> None:
         self.dim = dim
+        self.exact_max = exact_max
+        self.nprobe = nprobe
         self._lock = threading.RLock()
-        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._index = _flat_index(dim)
+        self._trained_size = 0  # 0 while exact
         self._person_of: dict[int, int] = {}
         self._templates_of: dict[int, set[int]] = defaultdict(set)
+
+    @property
+    def kind(self) -> str:
+        return "exact" if self._trained_size == 0 else f"ivf (nprobe {self.nprobe})"
+
+    def _all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        ids = np.fromiter(self._person_of, dtype=np.int64, count=len(self._person_of))
+        if self._trained_size == 0:
+            order = faiss.vector_to_array(self._index.id_map)
+            return order, self._index.index.reconstruct_n(0, self._index.ntotal)
+        return ids, np.stack([self._index.reconstruct(int(t)) for t in ids])
+
+    def _reshape_if_needed(self) -> None:
+        """Exact up to exact_max; IVF above it, retrained after fourfold growth."""
+        n = self._index.ntotal
+        if (self._trained_size == 0 and n > self.exact_max) or (self._trained_size and n > 4 * self._trained_size):
+            ids, vectors = self._all_vectors()
+            self._index = _ivf_index(vectors, ids, self.nprobe)
+            self._trained_size = n
 
     def __len__(self) -> int:
         with self._lock:
@@ -59,6 +101,7 @@ class Gallery:
             for i in new:
                 self._person_of[template_ids[i]] = person_ids[i]
                 self._templates_of[person_ids[i]].add(template_ids[i])
+            self._reshape_if_needed()
 
     def remove(self, template_ids: list[int]) -> list[int]:
         """Remove the templates present; returns the ids actually removed."""
@@ -111,8 +154,8 @@ class Gallery:
     def snapshot(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(template ids, person ids, vectors) of everything indexed, for calibration."""
         with self._lock:
-            ids = np.asarray(sorted(self._person_of), dtype=np.int64)
+            if not self._person_of:
+                return np.empty(0, np.int64), np.empty(0, np.int64), np.empty((0, self.dim), np.float32)
+            ids, vectors = self._all_vectors()
             persons = np.asarray([self._person_of[int(t)] for t in ids], dtype=np.int64)
-            vectors = (np.stack([self._index.reconstruct(int(t)) for t in ids]) if len(ids)
-                       else np.empty((0, self.dim), np.float32))
         return ids, persons, vectors

@@ -45,13 +45,18 @@ def prepare_chips(src: Path, dst: Path, pipeline: FacePipeline, progress: bool =
     manifest["alignment"] = key
     entries: dict[str, str | None] = manifest.setdefault("photos", {})
     photos = list_photos(src)
-    todo = [p for p in photos if str(p.path) not in entries]
+    todo = [p for p in photos if _key(p) not in entries]
     for n, photo in enumerate(tqdm(todo, desc=f"aligning {src.name}", disable=not progress)):
-        entries[str(photo.path)] = _prepare_one(photo, dst, pipeline)
+        entries[_key(photo)] = _prepare_one(photo, dst, pipeline)
         if n % 200 == 199:
             manifest_path.write_text(json.dumps(manifest))
     manifest_path.write_text(json.dumps(manifest))
     return load_chips(dst, photos)
+
+
+def _key(photo: Photo) -> str:
+    """Photos are named relative to the data-set root, so a cache works from any working directory."""
+    return f"{photo.path.parent.name}/{photo.path.name}"
 
 
 def _prepare_one(photo: Photo, dst: Path, pipeline: FacePipeline) -> str | None:
@@ -69,7 +74,7 @@ def load_chips(dst: Path, photos: list[Photo]) -> ChipSet:
     entries = json.loads((Path(dst) / MANIFEST).read_text())["photos"]
     chips, identities, sources, failures = [], [], [], []
     for photo in photos:
-        rel = entries.get(str(photo.path))
+        rel = entries.get(_key(photo))
         if rel is None:
             failures.append(str(photo.path))
             continue
