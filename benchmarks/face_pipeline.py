@@ -1,6 +1,6 @@
 """Cost of each face-pipeline stage on real photos, on this machine's CPU.
 
-    .venv/bin/python benchmarks/face_pipeline.py [--runs 50] [--threads 2]
+    .venv/bin/python -m benchmarks.face_pipeline [--runs 50] [--threads 2]
 
 Door-like inputs: CelebA photos (colour, faces not centred) resized to 640x480 and
 1280x720 JPEGs. Prints median and p95 per stage, the detection yield of each MTCNN

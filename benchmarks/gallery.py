@@ -1,6 +1,6 @@
 """Gallery at scale: search latency, recall@1 against exact search, add/remove, start-up, memory.
 
-    .venv/bin/python benchmarks/gallery.py [--sizes 10000 100000 1000000] [--startup]
+    .venv/bin/python -m benchmarks.gallery [--sizes 10000 100000 1000000] [--startup]
 
 Each size runs in its own process (clean resident-memory figures). Vectors are unit
 128-d (the model's dimension): synthetic ones for size, plus real embeddings of held-out
@@ -135,26 +135,17 @@ def run_one(size: int, startup: bool) -> dict:
 
 def startup_from_sql(vectors: np.ndarray, persons: np.ndarray) -> float:
     """Seconds for a replica to rebuild its index from a SQLite file holding these templates."""
-    from sqlalchemy import insert
-
     from app.core.db import Database
     from app.core.migrate import upgrade_database
     from app.gallery.index import Gallery
     from app.gallery.sync import GallerySync
-    from app.people.models import FaceTemplate, Person
+    from benchmarks.seed import insert_synthetic_templates
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
         upgrade_database(url)
         db = Database(url)
-        ids = {p: i + 1 for i, p in enumerate(np.unique(persons))}
-        with db.engine.begin() as conn:
-            conn.execute(insert(Person), [{"id": i, "name": f"p{i}", "active": True} for i in ids.values()])
-            for start in range(0, len(vectors), 50_000):
-                conn.execute(insert(FaceTemplate), [
-                    {"id": start + j + 1, "person_id": ids[persons[start + j]], "vector": v.tobytes(), "model_id": "m",
-                     "probability": 1.0, "face_px": 100.0, "sharpness": 1.0}
-                    for j, v in enumerate(vectors[start:start + 50_000])])
+        insert_synthetic_templates(db, vectors, persons, "m")
         t = time.perf_counter()
         GallerySync(db, Gallery(DIM, Settings().gallery_exact_max, Settings().gallery_nprobe), "m").rebuild()
         return round(time.perf_counter() - t, 2)
@@ -170,7 +161,7 @@ def main() -> None:
         print(json.dumps(run_one(args.one, args.startup)))
         return
     for size in args.sizes:
-        cmd = [sys.executable, __file__, "--one", str(size)] + (["--startup"] if args.startup else [])
+        cmd = [sys.executable, "-m", "benchmarks.gallery", "--one", str(size)] + (["--startup"] if args.startup else [])
         out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=REPO_ROOT).stdout
         print(out.strip().splitlines()[-1], flush=True)
 

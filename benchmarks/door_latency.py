@@ -1,0 +1,142 @@
+"""End-to-end door latency over real HTTP: uvicorn serving the app in one process, doors in this one.
+
+    .venv/bin/python -m benchmarks.door_latency [--gallery 1000 100000] [--doors 1 4 16]
+
+Each run seeds a fresh SQLite database with synthetic templates, starts `facegate serve`,
+enrols 10 real people through the API, then posts 640x480 JPEGs (their other photos and
+strangers', letterboxed like a door camera) from concurrent doors. The baseline is the
+same server with facenet-pytorch's MTCNN defaults on the full photo (min face 20 px, no
+downscale); every figure is also given as a ratio to it.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+from PIL import Image
+
+from app.core.db import Database
+from app.core.migrate import upgrade_database
+from app.core.settings import REPO_ROOT, Settings
+from app.face.encoder import Encoder
+from benchmarks.seed import insert_synthetic_templates
+
+LFW = REPO_ROOT.parent / "shared" / "data" / "lfw-dev"
+PEOPLE = ["Colin_Powell", "Tony_Blair", "Donald_Rumsfeld", "Gerhard_Schroeder", "Ariel_Sharon", "Hugo_Chavez",
+          "Junichiro_Koizumi", "Jean_Chretien", "John_Ashcroft", "Jacques_Chirac"]
+STRANGERS = ["Luiz_Inacio_Lula_da_Silva", "Gloria_Macapagal_Arroyo", "Arnold_Schwarzenegger", "Laura_Bush"]
+KEY = "bench-admin-key"
+CONFIGS = {"ours": {}, "baseline": {"FACEGATE_MIN_FACE_SIZE": "20", "FACEGATE_DETECT_MAX_SIDE": "100000"}}
+
+
+def door_jpeg(path: Path) -> bytes:
+    photo = Image.open(path).convert("RGB")
+    canvas = Image.new("RGB", (640, 480), (110, 110, 110))
+    canvas.paste(photo.resize((400, 400)), (120, 40))
+    out = io.BytesIO()
+    canvas.save(out, format="JPEG", quality=90)
+    return out.getvalue()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(data_dir: Path, extra_env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "FACEGATE_DATA_DIR": str(data_dir), "FACEGATE_ADMIN_KEY": KEY,
+           "FACEGATE_LOG_LEVEL": "WARNING", **extra_env}
+    process = subprocess.Popen([str(Path(sys.executable).parent / "facegate"), "serve", "--port", str(port)],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("server did not become ready")
+
+
+def run_doors(url: str, probes: list[bytes], doors: int, requests_per_door: int) -> dict:
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def door(offset: int) -> None:
+        with httpx.Client(headers={"Authorization": f"Bearer {KEY}"}, timeout=120) as client:
+            for i in range(requests_per_door):
+                image = probes[(offset + i) % len(probes)]
+                start = time.perf_counter()
+                response = client.post(f"{url}/v1/access/verify", files={"image": ("door.jpg", image, "image/jpeg")})
+                elapsed = (time.perf_counter() - start) * 1000
+                response.raise_for_status()
+                with lock:
+                    latencies.append(elapsed)
+
+    threads = [threading.Thread(target=door, args=(d * 7,)) for d in range(doors)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - start
+    return {"p50_ms": round(statistics.median(latencies), 1), "p95_ms": round(float(np.percentile(latencies, 95)), 1),
+            "per_second": round(len(latencies) / wall, 2), "requests": len(latencies)}
+
+
+def bench(gallery: int, config: str, doors_list: list[int], per_door: int) -> dict:
+    model_id = Encoder.load(Settings().model_card).model_id
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        url_db = f"sqlite:///{tmp}/facegate.db"
+        upgrade_database(url_db)
+        vectors = rng.standard_normal((gallery, 128), dtype=np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        insert_synthetic_templates(Database(url_db), vectors, np.arange(gallery) // 3, model_id)
+        process, url = start_server(Path(tmp), CONFIGS[config])
+        try:
+            headers = {"Authorization": f"Bearer {KEY}"}
+            for name in PEOPLE:
+                files = [("images", (p.name, p.read_bytes())) for p in sorted((LFW / name).glob("*.jpg"))[:3]]
+                httpx.post(f"{url}/v1/people", headers=headers, data={"name": name, "allow_duplicate": "true"},
+                           files=files, timeout=120).raise_for_status()
+            probes = [door_jpeg(p) for name in PEOPLE for p in sorted((LFW / name).glob("*.jpg"))[5:8]]
+            probes += [door_jpeg(sorted((LFW / name).glob("*.jpg"))[0]) for name in STRANGERS]
+            run_doors(url, probes, 1, 3)  # warm-up
+            return {str(d): run_doors(url, probes, d, max(per_door, 40 // d)) for d in doors_list}
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--gallery", type=int, nargs="+", default=[1000, 100_000])
+    parser.add_argument("--doors", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--per-door", type=int, default=8)
+    args = parser.parse_args()
+    for gallery in args.gallery:
+        results = {config: bench(gallery, config, args.doors, args.per_door) for config in CONFIGS}
+        for doors in map(str, args.doors):
+            ours, base = results["ours"][doors], results["baseline"][doors]
+            print(json.dumps({"gallery": gallery, "doors": int(doors), "ours": ours, "baseline": base,
+                              "throughput_ratio": round(ours["per_second"] / base["per_second"], 2),
+                              "p50_ratio": round(base["p50_ms"] / ours["p50_ms"], 2)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
