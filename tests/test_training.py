@@ -35,11 +35,14 @@ def test_split_is_identity_disjoint_and_stable(small_data: Path) -> None:
 
 def test_one_epoch_fine_tune_writes_a_model_that_evaluate_loads(small_data: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
+    config = tmp_path / "train.json"  # a config file, with flags overriding it
+    config.write_text(json.dumps({"epochs": 5, "photos_per_epoch": 32, "people_per_batch": 4,
+                                  "photos_per_person": 4, "miner": "batch_hard", "seed": 3}))
     main(["train", "--data", str(small_data), "--chips", str(tmp_path / "chips"), "--out", str(run),
-          "--epochs", "1", "--photos-per-epoch", "32", "--people-per-batch", "4", "--photos-per-person", "4",
-          "--miner", "semihard", "--model-id", "tiny-ft"])
+          "--config", str(config), "--epochs", "1", "--miner", "semihard", "--model-id", "tiny-ft"])
     card = json.loads((run / "tiny-ft.json").read_text())
     assert card["training"]["miner"] == "semihard" and card["training"]["epochs"] == 1
+    assert card["training"]["seed"] == 3 and card["training"]["people_per_batch"] == 4
     assert [row["epoch"] for row in card["history"]] == [0, 1]
     assert 0.0 <= card["history"][1]["active_triplets"] <= 1.0
     assert Encoder.load(run / "tiny-ft.json").model_id == "tiny-ft"
