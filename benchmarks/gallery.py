@@ -61,7 +61,7 @@ def run_one(size: int, startup: bool) -> dict:
     real = real_embeddings()
     synthetic = unit(rng.standard_normal((size, DIM), dtype=np.float32))
     persons = np.arange(size) // 3
-    queries, expected = [], []
+    queries = []
     if real is not None:  # real people: the first photo of each enrolled, the second used as probe
         vectors, labels = real
         first = {}

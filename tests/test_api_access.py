@@ -7,11 +7,10 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import func, select
 
-from app.access.models import AccessEvent
 from app.gallery.models import TemplateChange
 from app.main import create_app
 from app.people.models import FaceTemplate, Person
-from tests.conftest import ADMIN, enroll, jpeg, make_key, no_face, photos, read, two_faces, verify
+from tests.conftest import ADMIN, enroll, make_key, no_face, photos, read, two_faces, verify
 
 ALICE, BOB, STRANGER = "Colin_Powell", "Tony_Blair", "Donald_Rumsfeld"
 
@@ -66,7 +65,7 @@ def test_badge_mode(client: TestClient) -> None:
     assert (borrowed["decision"], borrowed["reason"]) == ("reject", "badge_mismatch")
     unknown = verify(client, read(photos(ALICE)[6]), badge_id="B-999")
     assert unknown["reason"] == "unknown_badge"
-    event = client.get(f"/v1/admin/events?reason=badge_mismatch", headers=ADMIN).json()["items"][0]
+    event = client.get("/v1/admin/events?reason=badge_mismatch", headers=ADMIN).json()["items"][0]
     assert event["id"] == borrowed["event_id"]
     assert event["person_id"] == alice["id"] and event["matched_person_id"] == bob["id"]
     assert event["matched_person_name"] == "Bob"

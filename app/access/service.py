@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,7 +33,6 @@ class Decision:
     distance: float | None = None
     matched: Person | None = None  # whom the face matched, when that is not the badge holder
     face: FaceChip | None = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def admitted(self) -> bool:

@@ -16,8 +16,7 @@ EMBEDDING_DIM = 128
 CHANNEL_MEANS = (122.782, 117.001, 104.298)  # R, G, B, from the model file's input layer
 INPUT_SCALE = 256.0
 
-# (channels, number of plain blocks after the first), bottom-up; every level but the
-# first starts with a down block.
+# Levels bottom-up: (channels, plain residual blocks, starts with a down block).
 LEVELS: tuple[tuple[int, int, bool], ...] = (
     (32, 3, False),
     (64, 3, True),

@@ -5,7 +5,6 @@ else raises, so a different file fails loudly instead of loading wrong weights.
 """
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import BinaryIO
 
 import matplotlib
 
@@ -66,7 +67,7 @@ def evaluate(data: Path, pipeline: FacePipeline, out_json: Path, pairs_csv: Path
     return report
 
 
-def plot_curves(genuine: np.ndarray, impostor: np.ndarray, path: Path, title: str,
+def plot_curves(genuine: np.ndarray, impostor: np.ndarray, path: Path | BinaryIO, title: str,
                 threshold: float | None = None) -> None:
     """DET (FRR vs FAR, log axes) and FAR/FRR against the distance threshold."""
     curve = error_curve(genuine, impostor)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +39,6 @@ class TrainConfig:
     frozen_blocks: int = 0  # freeze the stem and this many residual blocks (dlib_resnet)
     seed: int = 0
     half_weights: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 def _seed_everything(seed: int) -> None:
