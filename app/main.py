@@ -37,6 +37,8 @@ def start_runtime(settings: Settings) -> Runtime:
         with db.session() as session:
             ensure_key(session, settings.admin_key, ADMIN, "FACEGATE_ADMIN_KEY")
     pipeline = build_pipeline(settings)
+    if settings.encoder_backend == "onnx":
+        pipeline.encoder.use_onnx(settings.onnx_cache_dir or settings.data_dir / "onnx", settings.torch_threads)
     gallery = Gallery(pipeline.encoder.dim, settings.gallery_exact_max, settings.gallery_nprobe)
     sync = GallerySync(db, gallery, pipeline.encoder.model_id)
     sync.rebuild()

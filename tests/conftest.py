@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,8 @@ DATA = Path(os.environ.get("FACEGATE_TEST_DATA", REPO_ROOT.parent / "shared" / "
 LFW = DATA / "lfw-dev"
 CELEBA = DATA / "celeba-dev"
 ADMIN_KEY = "fg_test_admin_key_0123456789"
+# One ONNX export for the whole run (and the server processes it starts), not one per app.
+os.environ.setdefault("FACEGATE_ONNX_CACHE_DIR", tempfile.mkdtemp(prefix="facegate-onnx-"))
 
 
 def photos(person: str, dataset: Path = LFW) -> list[Path]:

@@ -102,3 +102,16 @@ def test_same_person_closer_than_different_people_on_held_out_people(pipeline) -
     assert genuine.mean() + 0.2 < impostor.mean()
     # Nearly every genuine pair is closer than nearly every impostor pair.
     assert np.percentile(genuine, 90) < np.percentile(impostor, 10)
+
+
+def test_onnx_backend_matches_torch_on_real_chips(pipeline, tmp_path) -> None:
+    from app.face.encoder import Encoder
+
+    chips = np.stack([pipeline.door_chip(read(p)).chip for p in photos("Colin_Powell")[:3] +
+                      photos(validation_people(CELEBA, 1)[0], CELEBA)[:3]])
+    onnx_encoder = Encoder.load(Settings().model_card)
+    onnx_encoder.use_onnx(tmp_path / "onnx", threads=2)
+    assert onnx_encoder.backend == "onnx" and list((tmp_path / "onnx").glob("*.onnx"))
+    reference, fast = pipeline.encoder.embed(chips), onnx_encoder.embed(chips)
+    assert pipeline.encoder.backend == "torch"
+    assert float((reference * fast).sum(axis=1).min()) >= 0.9999  # unit vectors: dot = cosine

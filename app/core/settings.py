@@ -30,6 +30,8 @@ class Settings(BaseSettings):
 
     # Compute
     torch_threads: int = 2
+    encoder_backend: str = "onnx"  # onnx (checked against torch at start) or torch
+    onnx_cache_dir: Path | None = None  # exported graphs; default data_dir/onnx
     encode_workers: int = 1
 
     # Gallery

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ class Alignment:
 
 
 class Encoder:
-    def __init__(self, card: dict[str, Any], network: torch.nn.Module) -> None:
+    def __init__(self, card: dict[str, Any], network: torch.nn.Module, weights: Path | None = None) -> None:
         self.card = card
         self.model_id: str = card["model_id"]
         self.architecture = ARCHITECTURES[card["architecture"]]
@@ -35,6 +36,9 @@ class Encoder:
         # Averaging a face with its mirror image cancels some landmark and pose noise.
         self.flip_average = bool(card.get("flip_average", False))
         self.network = network.eval()
+        self.weights = weights
+        self.backend = "torch"
+        self._forward: Callable[[torch.Tensor], torch.Tensor] = self.network
 
     @classmethod
     def load(cls, card_path: Path) -> "Encoder":
@@ -46,12 +50,21 @@ class Encoder:
         network = build_network(card["architecture"])
         state = torch.load(card_path.parent / card["weights"], map_location="cpu", weights_only=True)
         network.load_state_dict({k: v.float() for k, v in state.items()})
-        return cls(card, network)
+        return cls(card, network, card_path.parent / card["weights"])
 
     @classmethod
     def fresh(cls, card: dict[str, Any], pretrained: str | None = None) -> "Encoder":
         """An encoder whose weights come from the architecture itself (random, or downloaded)."""
         return cls(card, build_network(card["architecture"], pretrained))
+
+    def use_onnx(self, cache_dir: Path, threads: int) -> None:
+        """Serve inference from ONNX Runtime (checked for parity); weights must come from a file."""
+        from app.face.onnx_backend import onnx_forward
+
+        if self.weights is None:
+            raise ValueError("ONNX inference needs an encoder loaded from a model file")
+        self._forward = onnx_forward(self.network, self.alignment.size, self.weights, cache_dir, threads)
+        self.backend = "onnx"
 
     @property
     def dim(self) -> int:
@@ -69,9 +82,9 @@ class Encoder:
                 batch = torch.from_numpy(np.array(chips[start:start + batch_size]))  # writable copy
                 batch = batch.permute(0, 3, 1, 2).float()
                 if self.flip_average:
-                    both = self.network(torch.cat([batch, batch.flip(3)]))
+                    both = self._forward(torch.cat([batch, batch.flip(3)]))
                     raw = both[:len(batch)] + both[len(batch):]
                 else:
-                    raw = self.network(batch)
+                    raw = self._forward(batch)
                 out[start:start + len(batch)] = F.normalize(raw, dim=1).numpy()
         return out
