@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import io
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -110,6 +112,12 @@ def main() -> None:
         summary("encode, per face in a batch of 16", per_chip)
         summary("align + encode 1 face", timed(lambda: encoder.embed(
             align_face(image, face.landmarks, align.template, align.size)[None]), args.runs))
+        onnx = Encoder.load(settings.model_card)
+        with tempfile.TemporaryDirectory() as tmp:
+            onnx.use_onnx(Path(tmp), args.threads)
+            summary("ONNX Runtime: encode 1 face (flip-averaged)", timed(lambda: onnx.embed(chip), args.runs))
+            summary("ONNX Runtime: align + encode 1 face", timed(lambda: onnx.embed(
+                align_face(image, face.landmarks, align.template, align.size)[None]), args.runs))
 
 
 if __name__ == "__main__":
