@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Response
@@ -20,6 +19,7 @@ from app.core.migrate import upgrade_database
 from app.core.observability import GALLERY_REVISION, GALLERY_TEMPLATES, RequestContextMiddleware, configure_logging
 from app.core.settings import Settings, get_settings
 from app.face.factory import build_pipeline
+from app.face.worker import FaceWorker
 from app.gallery.index import Gallery
 from app.gallery.sync import GallerySync
 from app.people.router import router as people_router
@@ -41,9 +41,10 @@ def start_runtime(settings: Settings) -> Runtime:
         pipeline.encoder.use_onnx(settings.onnx_cache_dir or settings.data_dir / "onnx", settings.torch_threads)
     gallery = Gallery(pipeline.encoder.dim, settings.gallery_exact_max, settings.gallery_nprobe)
     sync = GallerySync(db, gallery, pipeline.encoder.model_id)
-    sync.rebuild()
-    executor = ThreadPoolExecutor(max_workers=settings.encode_workers, thread_name_prefix="face")
-    return Runtime(settings, db, pipeline, gallery, sync, executor)
+    if sync.load(settings.index_snapshot_path) == "sql" and settings.index_snapshot_path:
+        sync.save(settings.index_snapshot_path)  # so that even a crash restarts from here
+    worker = FaceWorker(pipeline, settings.face_batch_max, settings.face_batch_wait_ms)
+    return Runtime(settings, db, pipeline, gallery, sync, worker)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -57,7 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.info("facegate ready", extra={"model_id": runtime.model_id, "templates": len(runtime.gallery)})
         yield
         runtime.sync.stop()
-        runtime.face_executor.shutdown(wait=True)  # in-flight verifications finish
+        runtime.face_worker.close()  # in-flight verifications finish
+        if settings.index_snapshot_path:
+            runtime.sync.save(settings.index_snapshot_path)
         runtime.db.engine.dispose()
 
     app = FastAPI(title="facegate", version="1", lifespan=lifespan)

@@ -32,6 +32,7 @@ from app.core.db import Database
 from app.core.migrate import upgrade_database
 from app.core.settings import REPO_ROOT, Settings
 from app.face.encoder import Encoder
+from benchmarks.memory import rss_mb
 from benchmarks.seed import insert_synthetic_templates
 
 LFW = REPO_ROOT.parent / "shared" / "data" / "lfw-dev"
@@ -40,7 +41,7 @@ PEOPLE = ["Colin_Powell", "Tony_Blair", "Donald_Rumsfeld", "Gerhard_Schroeder", 
 STRANGERS = ["Luiz_Inacio_Lula_da_Silva", "Gloria_Macapagal_Arroyo", "Arnold_Schwarzenegger", "Laura_Bush"]
 KEY = "bench-admin-key"
 CONFIGS = {"ours": {}, "baseline": {"FACEGATE_MIN_FACE_SIZE": "20", "FACEGATE_DETECT_MAX_SIDE": "100000",
-                                    "FACEGATE_ENCODER_BACKEND": "torch"}}
+                                    "FACEGATE_ENCODER_BACKEND": "torch", "FACEGATE_FACE_BATCH_MAX": "1"}}
 
 
 def door_jpeg(path: Path) -> bytes:
@@ -119,7 +120,8 @@ def bench(gallery: int, config: str, doors_list: list[int], per_door: int) -> di
             probes = [door_jpeg(p) for name in PEOPLE for p in sorted((LFW / name).glob("*.jpg"))[5:8]]
             probes += [door_jpeg(sorted((LFW / name).glob("*.jpg"))[0]) for name in STRANGERS]
             run_doors(url, probes, 1, 3)  # warm-up
-            return {str(d): run_doors(url, probes, d, max(per_door, 40 // d)) for d in doors_list}
+            results = {str(d): run_doors(url, probes, d, max(per_door, 40 // d)) for d in doors_list}
+            return {**results, "server_rss_mb": rss_mb(process.pid)}
         finally:
             process.terminate()
             process.wait(timeout=60)
@@ -136,6 +138,7 @@ def main() -> None:
         for doors in map(str, args.doors):
             ours, base = results["ours"][doors], results["baseline"][doors]
             print(json.dumps({"gallery": gallery, "doors": int(doors), "ours": ours, "baseline": base,
+                              "server_rss_mb": {c: results[c]["server_rss_mb"] for c in CONFIGS},
                               "throughput_ratio": round(ours["per_second"] / base["per_second"], 2),
                               "p50_ratio": round(base["p50_ms"] / ours["p50_ms"], 2)}), flush=True)
 

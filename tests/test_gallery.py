@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.db import Database
@@ -186,3 +188,80 @@ def test_follower_wakes_on_writes(db: Database) -> None:
         assert len(follower.gallery) == 2
     finally:
         follower.stop()
+
+
+def _sql_templates(db: Database) -> set[int]:
+    with db.session() as session:
+        return set(session.scalars(select(FaceTemplate.id)))
+
+
+def _indexed(gallery: Gallery) -> set[int]:
+    return set(gallery.export()["template_ids"].tolist())
+
+
+def test_restart_resumes_from_the_snapshot_and_replays_later_writes(db: Database, tmp_path: Path) -> None:
+    rng = np.random.default_rng(8)
+    snapshot = tmp_path / "gallery.npz"
+    first = GallerySync(db, Gallery(128), "m")
+    first.rebuild()
+    with db.session() as session:
+        _enroll(session, first, "alice", unit(rng, 3))
+        bob = _enroll(session, first, "bob", unit(rng, 2))
+    first.save(snapshot)
+    with db.session() as session:  # written after the snapshot
+        _enroll(session, first, "carol", unit(rng, 2))
+        person = session.get(Person, bob.id)
+        with index_transaction(session, first) as tx:
+            ids = [t.id for t in person.templates]
+            session.delete(person)
+            session.flush()
+            tx.remove(ids, [person.id] * len(ids))
+    restarted = GallerySync(db, Gallery(128), "m")
+    assert restarted.load(snapshot) == "snapshot"
+    assert _indexed(restarted.gallery) == _sql_templates(db) and len(restarted.gallery) == 5
+    assert restarted.revision == first.revision
+    probe = first.gallery.vectors_of(1)[1][0]
+    assert restarted.gallery.nearest_people(probe, 1)[0].person_id == first.gallery.nearest_people(probe, 1)[0].person_id
+
+
+def test_a_snapshot_in_doubt_is_ignored_for_sql(db: Database, tmp_path: Path) -> None:
+    rng = np.random.default_rng(9)
+    snapshot = tmp_path / "gallery.npz"
+    sync = GallerySync(db, Gallery(128), "m")
+    with db.session() as session:
+        _enroll(session, sync, "alice", unit(rng, 2))
+        _enroll(session, sync, "bob", unit(rng, 2))
+    sync.save(snapshot)
+    with pytest.raises(ModelMismatch):  # another model's snapshot is never used, and SQL refuses it too
+        GallerySync(db, Gallery(128), "other-model").load(snapshot)
+    with db.session() as session:  # a row changed behind the change log (say, a hand-edited database)
+        session.delete(session.get(FaceTemplate, 1))
+        session.commit()
+    fresh = GallerySync(db, Gallery(128), "m")
+    assert fresh.load(snapshot) == "sql" and _indexed(fresh.gallery) == _sql_templates(db) == {2, 3, 4}
+    snapshot.write_bytes(b"not a snapshot")
+    assert GallerySync(db, Gallery(128), "m").load(snapshot) == "sql"
+
+
+def test_a_snapshot_ahead_of_the_database_is_ignored(db: Database, other_database_url: str, tmp_path: Path) -> None:
+    """A database restored from an older backup must not inherit the newer index."""
+    snapshot = tmp_path / "gallery.npz"
+    sync = GallerySync(db, Gallery(128), "m")
+    with db.session() as session:
+        _enroll(session, sync, "alice", unit(np.random.default_rng(10), 2))
+    sync.save(snapshot)
+    upgrade_database(other_database_url)
+    older = GallerySync(Database(other_database_url), Gallery(128), "m")
+    assert older.load(snapshot) == "sql" and len(older.gallery) == 0
+
+
+def test_an_ivf_gallery_survives_export_and_restore() -> None:
+    rng = np.random.default_rng(11)
+    vectors = unit(rng, 3000)
+    gallery = Gallery(128, exact_max=1000, nprobe=16)
+    gallery.add(list(range(1, 3001)), [i // 3 for i in range(3000)], vectors)
+    restored = Gallery(128, exact_max=1000, nprobe=16)
+    restored.restore(gallery.export())
+    assert restored.kind == gallery.kind and restored.fingerprint() == gallery.fingerprint()
+    assert restored.nearest_people(vectors[1234], 1)[0].template_id == 1235
+    assert restored.remove([1235]) == [1235] and restored.nearest_people(vectors[1234], 1)[0].template_id != 1235

@@ -86,23 +86,18 @@ def verify(session: Session, runtime: Runtime, key: ApiKey, image: bytes, badge_
     elif badge_id and session.scalar(select(Person.id).where(Person.badge_id == badge_id)) is None:
         decision = Decision(UNKNOWN_BADGE, "badge")
     else:
-        try:
-            face, vector = runtime.run_face(_analyze, runtime, image)
-            decision = _face_decision(session, runtime, face, vector, badge_id, threshold)
-        except FaceRejected as exc:
-            decision = Decision(exc.reason, mode)
-            if exc.reason in (NOT_AN_IMAGE, IMAGE_TOO_LARGE):
-                error = exc
+        result = runtime.face_worker.analyze([image])[0]
+        if isinstance(result, FaceRejected):
+            decision = Decision(result.reason, mode)
+            if result.reason in (NOT_AN_IMAGE, IMAGE_TOO_LARGE):
+                error = result
+        else:
+            decision = _face_decision(session, runtime, result.face, result.vector, badge_id, threshold)
     latency = (time.perf_counter() - started) * 1000
     event = record(session, runtime, key, door, badge_id, decision, threshold, latency)
     if error is not None:
         raise ApiError(face_status(error), error.reason, error.message, event_id=event.id)
     return decision, event, threshold
-
-
-def _analyze(runtime: Runtime, image: bytes):  # noqa: ANN202
-    face = runtime.pipeline.door_chip(image)
-    return face, runtime.pipeline.embed([face])[0]
 
 
 def record(session: Session, runtime: Runtime, key: ApiKey, door: Door | None, badge_id: str | None,

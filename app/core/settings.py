@@ -32,16 +32,22 @@ class Settings(BaseSettings):
     torch_threads: int = 2
     encoder_backend: str = "onnx"  # onnx (checked against torch at start) or torch
     onnx_cache_dir: Path | None = None  # exported graphs; default data_dir/onnx
-    encode_workers: int = 1
+    face_batch_max: int = 8  # photos the face worker analyses together at most
+    face_batch_wait_ms: float = 0.0  # how long the worker waits for company before starting a batch
 
     # Gallery
     gallery_exact_max: int = 100_000  # above this many templates, an IVF index replaces exact search
     gallery_nprobe: int = 32  # IVF lists searched per query (recall vs speed: benchmarks/gallery.py)
+    index_snapshot: bool = True  # keep the index on disk (data_dir) so restarts need not re-read SQL
 
     # Replicas
     index_poll_seconds: float = 0.5
 
     log_level: str = "INFO"
+
+    @property
+    def index_snapshot_path(self) -> Path | None:
+        return self.data_dir / "gallery-snapshot.npz" if self.index_snapshot else None
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -46,6 +46,9 @@ def onnx_forward(network: torch.nn.Module, size: int, weights: Path, cache_dir: 
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    # Idle ORT threads otherwise spin for a while after each run, stealing the cores
+    # MTCNN and the other requests need.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     def forward(batch: torch.Tensor) -> torch.Tensor:

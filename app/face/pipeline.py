@@ -10,6 +10,7 @@ from app.face.align import align_face
 from app.face.decode import decode_image
 from app.face.detect import Detection, FaceDetector
 from app.face.encoder import Encoder
+from app.face.errors import FaceRejected
 from app.face.quality import QualityPolicy, select_door_face, select_training_face, sharpness
 
 
@@ -40,8 +41,27 @@ class FacePipeline:
 
     def door_chip(self, data: bytes) -> FaceChip:
         """Decode an uploaded photo and align its one usable face; FaceRejected otherwise."""
-        image = decode_image(data, self.max_bytes, self.max_pixels)
-        return self._chip(image, select_door_face(self.detector.detect(image), self.policy))
+        result = self.door_chips([data])[0]
+        if isinstance(result, FaceRejected):
+            raise result
+        return result
+
+    def door_chips(self, photos: list[bytes]) -> list[FaceChip | FaceRejected]:
+        """door_chip() for several photos at once, detecting them as a batch; each fails alone."""
+        decoded: list[Image.Image | FaceRejected] = []
+        for data in photos:
+            try:
+                decoded.append(decode_image(data, self.max_bytes, self.max_pixels))
+            except FaceRejected as exc:
+                decoded.append(exc)
+        found = iter(self.detector.detect_many([d for d in decoded if isinstance(d, Image.Image)]))
+        return [d if isinstance(d, FaceRejected) else self._usable_chip(d, next(found)) for d in decoded]
+
+    def _usable_chip(self, image: Image.Image, faces: list[Detection]) -> FaceChip | FaceRejected:
+        try:
+            return self._chip(image, select_door_face(faces, self.policy))
+        except FaceRejected as exc:
+            return exc
 
     def training_chip(self, image: Image.Image) -> FaceChip | None:
         """The labelled face of a data-set photo, or None when no face is found."""

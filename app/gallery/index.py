@@ -76,6 +76,41 @@ class Gallery:
             self._index = _ivf_index(vectors, ids, self.nprobe)
             self._trained_size = n
 
+    def clear(self) -> None:
+        with self._lock:
+            self._index = _flat_index(self.dim)
+            self._trained_size = 0
+            self._person_of.clear()
+            self._templates_of.clear()
+
+    def export(self) -> dict[str, np.ndarray]:
+        """The whole index as arrays (FAISS's own serialization plus the id -> person map)."""
+        with self._lock:
+            return {"index": faiss.serialize_index(self._index),
+                    "template_ids": np.fromiter(self._person_of.keys(), np.int64, len(self._person_of)),
+                    "person_ids": np.fromiter(self._person_of.values(), np.int64, len(self._person_of)),
+                    "trained_size": np.int64(self._trained_size)}
+
+    def restore(self, arrays: dict[str, np.ndarray]) -> None:
+        """Replace the contents with an export()."""
+        index = faiss.deserialize_index(np.asarray(arrays["index"], np.uint8))
+        if index.d != self.dim or index.ntotal != len(arrays["template_ids"]):
+            raise ValueError("the exported index does not fit this gallery")
+        if isinstance(index, faiss.IndexIVF):
+            index.nprobe = self.nprobe
+        with self._lock:
+            self.clear()
+            self._index = index
+            self._trained_size = int(arrays["trained_size"])
+            for template, person in zip(arrays["template_ids"].tolist(), arrays["person_ids"].tolist()):
+                self._person_of[template] = person
+                self._templates_of[person].add(template)
+
+    def fingerprint(self) -> tuple[int, int]:
+        """(count, sum) of the template ids, to compare with SQL's."""
+        with self._lock:
+            return len(self._person_of), sum(self._person_of)
+
     def __len__(self) -> int:
         with self._lock:
             return self._index.ntotal

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy import func, select, text
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.core.db import Database
 from app.gallery.index import Gallery
 from app.gallery.models import TemplateChange
+from app.gallery.snapshot import Snapshot, read_snapshot, write_snapshot
 from app.people.models import FaceTemplate
 
 log = logging.getLogger(__name__)
@@ -91,11 +93,55 @@ class GallerySync:
                 f"the database holds templates made by {sorted(others)}, but the loaded model is "
                 f"{self.model_id!r}; start with that model (FACEGATE_MODEL_CARD) or re-embed the gallery")
 
+    def load(self, snapshot_path: Path | None) -> str:
+        """Fill the index at start-up from the snapshot plus the changes since, else from SQL;
+        returns which it was."""
+        if snapshot_path is not None and self._resume(snapshot_path):
+            return "snapshot"
+        self.rebuild()
+        return "sql"
+
+    def _resume(self, path: Path) -> bool:
+        snapshot = read_snapshot(path, self.model_id)
+        if snapshot is None:
+            return False
+        with self.db.session() as session:
+            self.check_models(session)
+        if snapshot.revision > self.latest_revision():
+            log.warning("index snapshot is ahead of the database (restored from a backup?); rebuilding from SQL")
+            return False
+        self.gallery.restore(snapshot.arrays)
+        with self._lock:
+            self.revision = snapshot.revision
+            self._gaps.clear()
+        self.catch_up()
+        if self.gallery.fingerprint() != self._sql_fingerprint():
+            log.warning("index snapshot disagrees with SQL after catch-up; rebuilding from SQL")
+            self.gallery.clear()
+            return False
+        log.info("gallery loaded from snapshot", extra={"templates": len(self.gallery), "revision": self.revision,
+                                                        "snapshot_revision": snapshot.revision})
+        return True
+
+    def _sql_fingerprint(self) -> tuple[int, int]:
+        with self.db.session() as session:
+            count, total = session.execute(select(func.count(FaceTemplate.id),
+                                                  func.coalesce(func.sum(FaceTemplate.id), 0))).one()
+        return int(count), int(total)
+
+    def save(self, path: Path) -> None:
+        """Write the index with the revision it safely reflects (revisions still in doubt excluded)."""
+        with self._lock:
+            revision = min([self.revision, *[g - 1 for g in self._gaps]])
+            arrays = self.gallery.export()
+        write_snapshot(path, Snapshot(revision, self.model_id, arrays))
+
     def rebuild(self) -> None:
-        """Load every template from SQL (start-up)."""
+        """Load every template from SQL."""
         with self.db.session() as session:
             self.check_models(session)
             with self._lock:
+                self.gallery.clear()
                 self.revision = session.scalar(select(func.coalesce(func.max(TemplateChange.revision), 0)))
                 self._gaps.clear()
                 rows = session.execute(select(FaceTemplate.id, FaceTemplate.person_id, FaceTemplate.vector)).all()

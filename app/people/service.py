@@ -38,21 +38,17 @@ def analyze_uploads(runtime: Runtime, uploads: list[Upload]) -> Analyzed:
     limit = runtime.settings.max_images_per_enrollment
     if not 1 <= len(uploads) <= limit:
         raise ApiError(422, "image_count", f"send between 1 and {limit} images")
-
-    def work() -> Analyzed:
-        accepted, rejected = [], []
-        for upload in uploads:
-            try:
-                accepted.append((upload.filename, runtime.pipeline.door_chip(upload.data)))
-            except FaceRejected as exc:
-                rejected.append(FileRejection(filename=upload.filename, reason=exc.reason, message=exc.message))
-        return Analyzed(accepted, runtime.pipeline.embed([c for _, c in accepted]), rejected)
-
-    result = runtime.run_face(work)
-    if not result.accepted:
+    accepted, vectors, rejected = [], [], []
+    for upload, found in zip(uploads, runtime.face_worker.analyze([u.data for u in uploads])):
+        if isinstance(found, FaceRejected):
+            rejected.append(FileRejection(filename=upload.filename, reason=found.reason, message=found.message))
+        else:
+            accepted.append((upload.filename, found.face))
+            vectors.append(found.vector)
+    if not accepted:
         raise ApiError(422, "no_usable_face", "no file held exactly one usable face; nothing was stored",
-                       rejected=[r.model_dump() for r in result.rejected])
-    return result
+                       rejected=[r.model_dump() for r in rejected])
+    return Analyzed(accepted, np.stack(vectors), rejected)
 
 
 def _check_duplicates(session: Session, runtime: Runtime, vectors: np.ndarray, person_id: int | None) -> None:

@@ -1,0 +1,72 @@
+"""Batched face work: photos analysed together give the answers they give alone."""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from prometheus_client import REGISTRY
+
+from app.core.settings import Settings
+from app.face.errors import NO_FACE, NOT_AN_IMAGE, FaceRejected
+from app.face.factory import build_pipeline
+from app.face.pipeline import FaceChip
+from app.face.worker import FaceResult, FaceWorker
+from tests.conftest import CELEBA, no_face, photos, read, validation_people
+
+
+@pytest.fixture(scope="module")
+def pipeline():
+    return build_pipeline(Settings())
+
+
+def _batches_served() -> float:
+    return REGISTRY.get_sample_value("facegate_face_batch_photos_count") or 0.0
+
+
+def test_batched_detection_matches_one_by_one(pipeline) -> None:
+    people = validation_people(CELEBA, 2)
+    good = [read(p) for p in photos(people[0], CELEBA)[:2] + photos(people[1], CELEBA)[:1] + photos("Colin_Powell")[:2]]
+    batch = [good[0], b"not a picture", good[1], no_face(), *good[2:]]
+    results = pipeline.door_chips(batch)
+    assert [r.reason for r in results if isinstance(r, FaceRejected)] == [NOT_AN_IMAGE, NO_FACE]
+    assert isinstance(results[1], FaceRejected) and isinstance(results[3], FaceRejected)
+    chips = [r for r in results if isinstance(r, FaceChip)]
+    alone = [pipeline.door_chip(data) for data in good]
+    for together, single in zip(chips, alone):
+        assert np.abs(together.detection.landmarks - single.detection.landmarks).max() < 0.5
+    cosine = (pipeline.embed(chips) * pipeline.embed(alone)).sum(axis=1)
+    assert cosine.min() > 0.999
+
+
+def test_worker_batches_simultaneous_requests_and_answers_each(pipeline) -> None:
+    person = validation_people(CELEBA, 1)[0]
+    requests = [[read(p)] for p in photos(person, CELEBA)[:6]] + [[no_face()], [b"junk", read(photos("Colin_Powell")[0])]]
+    expected = [pipeline.embed([pipeline.door_chip(r[-1])])[0] for r in requests if r[-1] != no_face()]
+    worker = FaceWorker(pipeline, max_batch=8, wait_ms=200)  # a long wait makes the batching certain
+    before = _batches_served()
+    try:
+        with ThreadPoolExecutor(len(requests)) as pool:
+            answers = list(pool.map(worker.analyze, requests))
+    finally:
+        worker.close()
+    assert _batches_served() - before < len(requests)  # some requests shared a batch
+    assert [len(a) for a in answers] == [len(r) for r in requests]
+    assert isinstance(answers[6][0], FaceRejected) and answers[6][0].reason == NO_FACE
+    assert isinstance(answers[7][0], FaceRejected) and answers[7][0].reason == NOT_AN_IMAGE
+    vectors = [a[-1].vector for a in answers if isinstance(a[-1], FaceResult)]
+    assert len(vectors) == 7
+    assert min(float(v @ e) for v, e in zip(vectors, expected)) > 0.999
+
+
+def test_worker_finishes_queued_photos_on_close(pipeline) -> None:
+    worker = FaceWorker(pipeline, max_batch=2)
+    data = read(photos("Tony_Blair")[0])
+    with ThreadPoolExecutor(4) as pool:
+        pending = [pool.submit(worker.analyze, [data]) for _ in range(4)]
+        time.sleep(0.05)  # all four are queued; the first batch is still running
+        worker.close()
+        assert all(isinstance(f.result(timeout=60)[0], FaceResult) for f in pending)
+    with pytest.raises(RuntimeError):
+        worker.analyze([data])
