@@ -37,8 +37,10 @@ def start_runtime(settings: Settings) -> Runtime:
         with db.session() as session:
             ensure_key(session, settings.admin_key, ADMIN, "FACEGATE_ADMIN_KEY")
     pipeline = build_pipeline(settings)
-    if settings.encoder_backend == "onnx":
-        pipeline.encoder.use_onnx(settings.onnx_cache_dir or settings.data_dir / "onnx", settings.torch_threads)
+    if settings.inference_backend == "onnx":
+        graphs = settings.onnx_cache_dir or settings.data_dir / "onnx"
+        pipeline.encoder.use_onnx(graphs, settings.torch_threads)
+        pipeline.detector.use_onnx(graphs, settings.torch_threads)
     gallery = Gallery(pipeline.encoder.dim, settings.gallery_exact_max, settings.gallery_nprobe)
     sync = GallerySync(db, gallery, pipeline.encoder.model_id)
     if sync.load(settings.index_snapshot_path) == "sql" and settings.index_snapshot_path:

@@ -69,11 +69,21 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=40)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    with tempfile.TemporaryDirectory() as graphs:
+        run(args, Path(graphs))
+
+
+def run(args: argparse.Namespace, graphs: Path) -> None:
     settings = Settings()
     encoder = Encoder.load(settings.model_card)
+    onnx = Encoder.load(settings.model_card)
+    onnx.use_onnx(graphs, args.threads)
     policy = QualityPolicy()
     ours = FaceDetector(settings.min_face_size, settings.mtcnn_scale_factor, settings.detect_max_side)
+    ours_onnx = FaceDetector(settings.min_face_size, settings.mtcnn_scale_factor, settings.detect_max_side)
+    ours_onnx.use_onnx(graphs, args.threads)
     default = FaceDetector(min_face_size=20, scale_factor=0.709, max_side=100_000)
+    ours_label = f"ours (min {settings.min_face_size}px, max side {settings.detect_max_side})"
     print(f"threads={args.threads} runs={args.runs} model={encoder.model_id} flip_average={encoder.flip_average}")
     for size in ((640, 480), (1280, 720)):
         photos = door_photos(size, args.photos)
@@ -84,9 +94,8 @@ def main() -> None:
         summary("decode (Pillow, EXIF, RGB)", timed(lambda: decode_image(
             photos[next(cycle) % n], settings.max_upload_bytes, settings.max_image_pixels), args.runs))
         medians = {}
-        for label, detector in (("MTCNN facenet-pytorch defaults", default),
-                                (f"MTCNN ours (min {settings.min_face_size}px, max side "
-                                 f"{settings.detect_max_side})", ours)):
+        for label, detector in (("MTCNN facenet-pytorch defaults", default), (f"MTCNN {ours_label}", ours),
+                                ("MTCNN ours, stages on ONNX Runtime", ours_onnx)):
             cycle = iter(range(10**9))
             medians[label] = summary(label, timed(lambda d=detector: d.detect(images[next(cycle) % n]),
                                                   args.runs))
@@ -98,25 +107,25 @@ def main() -> None:
                 except Exception:  # noqa: BLE001 - counting refusals
                     pass
             print(f"  {'':<46} exactly one usable face: {usable}/{n}")
-        base, fast = medians.values()
-        print(f"  MTCNN speed-up, ours vs defaults: {base / fast:.1f}x")
+        cycle = iter(range(10**9))
+        batched = [t / 4 for t in timed(lambda: ours_onnx.detect_many(
+            [images[(next(cycle) * 4 + i) % n] for i in range(4)]), max(10, args.runs // 4))]
+        medians["batched"] = summary("MTCNN ours on ONNX, per photo in a batch of 4", batched)
+        base, torch_ours, onnx_ours, onnx_batched = medians.values()
+        print(f"  MTCNN speed-up vs defaults: ours {base / torch_ours:.1f}x, on ONNX {base / onnx_ours:.1f}x, "
+              f"on ONNX batched {base / onnx_batched:.1f}x")
         image = next(im for im in images if ours.detect(im))
         face = max(ours.detect(image), key=lambda d: d.size)
         align = encoder.alignment
         summary("align (similarity warp to 150x150)", timed(
             lambda: align_face(image, face.landmarks, align.template, align.size), args.runs))
         chip = align_face(image, face.landmarks, align.template, align.size)[None]
-        summary("encode 1 face (flip-averaged: 2 forward passes)", timed(lambda: encoder.embed(chip), args.runs))
         batch = np.repeat(chip, 16, axis=0)
-        per_chip = [t / 16 for t in timed(lambda: encoder.embed(batch), max(10, args.runs // 5))]
-        summary("encode, per face in a batch of 16", per_chip)
-        summary("align + encode 1 face", timed(lambda: encoder.embed(
-            align_face(image, face.landmarks, align.template, align.size)[None]), args.runs))
-        onnx = Encoder.load(settings.model_card)
-        with tempfile.TemporaryDirectory() as tmp:
-            onnx.use_onnx(Path(tmp), args.threads)
-            summary("ONNX Runtime: encode 1 face (flip-averaged)", timed(lambda: onnx.embed(chip), args.runs))
-            summary("ONNX Runtime: align + encode 1 face", timed(lambda: onnx.embed(
+        for name, model in (("PyTorch", encoder), ("ONNX Runtime", onnx)):
+            summary(f"{name}: encode 1 face (flip-averaged)", timed(lambda m=model: m.embed(chip), args.runs))
+            per_chip = [t / 16 for t in timed(lambda m=model: m.embed(batch), max(10, args.runs // 5))]
+            summary(f"{name}: encode, per face in a batch of 16", per_chip)
+            summary(f"{name}: align + encode 1 face", timed(lambda m=model: m.embed(
                 align_face(image, face.landmarks, align.template, align.size)[None]), args.runs))
 
 

@@ -8,6 +8,8 @@ import pytest
 from PIL import Image
 
 from app.core.settings import Settings
+from app.face.decode import decode_image
+from app.face.detect import FaceDetector
 from app.face.errors import FACE_TOO_SMALL, IMAGE_TOO_LARGE, MULTIPLE_FACES, NO_FACE, NOT_AN_IMAGE, FaceRejected
 from app.face.factory import build_pipeline
 from tests.conftest import CELEBA, LFW, jpeg, no_face, photos, read, two_faces, validation_people
@@ -115,3 +117,16 @@ def test_onnx_backend_matches_torch_on_real_chips(pipeline, tmp_path) -> None:
     reference, fast = pipeline.encoder.embed(chips), onnx_encoder.embed(chips)
     assert pipeline.encoder.backend == "torch"
     assert float((reference * fast).sum(axis=1).min()) >= 0.9999  # unit vectors: dot = cosine
+
+
+def test_mtcnn_on_onnx_finds_the_same_faces_as_torch(pipeline, tmp_path) -> None:
+    detector = FaceDetector()
+    detector.use_onnx(tmp_path / "onnx", threads=2)
+    assert len(list((tmp_path / "onnx").glob("mtcnn-*.onnx"))) == 3
+    images = [decode_image(read(p), 10**8, 10**9) for p in photos("Colin_Powell")[:2] +
+              photos(validation_people(CELEBA, 1)[0], CELEBA)[:2]]
+    images.append(decode_image(two_faces(photos("Tony_Blair")[0], photos("Colin_Powell")[1]), 10**8, 10**9))
+    for reference, fast in zip(pipeline.detector.detect_many(images), detector.detect_many(images)):
+        assert len(reference) == len(fast) >= 1
+        for a, b in zip(reference, fast):
+            assert np.abs(a.landmarks - b.landmarks).max() < 0.05 and abs(a.probability - b.probability) < 1e-4

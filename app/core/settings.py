@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -30,7 +31,7 @@ class Settings(BaseSettings):
 
     # Compute
     torch_threads: int = 2
-    encoder_backend: str = "onnx"  # onnx (checked against torch at start) or torch
+    inference_backend: Literal["onnx", "torch"] = "onnx"  # onnx: checked against torch at start
     onnx_cache_dir: Path | None = None  # exported graphs; default data_dir/onnx
     face_batch_max: int = 8  # photos the face worker analyses together at most
     face_batch_wait_ms: float = 0.0  # how long the worker waits for company before starting a batch

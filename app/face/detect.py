@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -33,6 +34,12 @@ class FaceDetector:
         self.min_face_size = min_face_size
         self._mtcnn = MTCNN(keep_all=True, min_face_size=min_face_size, factor=scale_factor,
                             thresholds=list(thresholds), post_process=False, device="cpu")
+
+    def use_onnx(self, cache_dir: Path, threads: int) -> None:
+        """Run MTCNN's networks on ONNX Runtime (checked for parity with PyTorch)."""
+        from app.face.mtcnn_onnx import use_onnx_stages
+
+        use_onnx_stages(self._mtcnn, cache_dir, threads)
 
     def detect(self, image: Image.Image) -> list[Detection]:
         """All faces found, most probable first."""

@@ -28,7 +28,7 @@ class Alignment:
 
 
 class Encoder:
-    def __init__(self, card: dict[str, Any], network: torch.nn.Module, weights: Path | None = None) -> None:
+    def __init__(self, card: dict[str, Any], network: torch.nn.Module) -> None:
         self.card = card
         self.model_id: str = card["model_id"]
         self.architecture = ARCHITECTURES[card["architecture"]]
@@ -36,7 +36,6 @@ class Encoder:
         # Averaging a face with its mirror image cancels some landmark and pose noise.
         self.flip_average = bool(card.get("flip_average", False))
         self.network = network.eval()
-        self.weights = weights
         self.backend = "torch"
         self._forward: Callable[[torch.Tensor], torch.Tensor] = self.network
 
@@ -50,7 +49,7 @@ class Encoder:
         network = build_network(card["architecture"])
         state = torch.load(card_path.parent / card["weights"], map_location="cpu", weights_only=True)
         network.load_state_dict({k: v.float() for k, v in state.items()})
-        return cls(card, network, card_path.parent / card["weights"])
+        return cls(card, network)
 
     @classmethod
     def fresh(cls, card: dict[str, Any], pretrained: str | None = None) -> "Encoder":
@@ -58,12 +57,10 @@ class Encoder:
         return cls(card, build_network(card["architecture"], pretrained))
 
     def use_onnx(self, cache_dir: Path, threads: int) -> None:
-        """Serve inference from ONNX Runtime (checked for parity); weights must come from a file."""
+        """Serve inference from ONNX Runtime (checked for parity against this network)."""
         from app.face.onnx_backend import onnx_forward
 
-        if self.weights is None:
-            raise ValueError("ONNX inference needs an encoder loaded from a model file")
-        self._forward = onnx_forward(self.network, self.alignment.size, self.weights, cache_dir, threads)
+        self._forward = onnx_forward(self.network, self.alignment.size, cache_dir, threads)
         self.backend = "onnx"
 
     @property

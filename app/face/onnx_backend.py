@@ -1,8 +1,8 @@
-"""ONNX Runtime inference for an encoder: about 2x faster than eager PyTorch on these CPUs.
+"""ONNX Runtime inference for the face networks: about 2x faster than eager PyTorch on these CPUs.
 
-The graph is exported from the loaded torch network once per weights file and cached;
-it is used only if its outputs match PyTorch's (cosine >= PARITY_COSINE) on the check
-batch, so a bad export can never change decisions silently.
+Graphs are exported from the loaded torch networks once (cached by the weights they hold)
+and used only if their outputs match PyTorch's on a check batch, so a bad export can
+never change decisions silently.
 """
 from __future__ import annotations
 
@@ -24,35 +24,49 @@ class OnnxParityError(RuntimeError):
     """The exported graph does not reproduce the torch network."""
 
 
-def _export(network: torch.nn.Module, size: int, path: Path) -> None:
-    example = torch.zeros(2, 3, size, size)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")  # replicas may export at the same time
-    torch.onnx.export(network, example, str(tmp), input_names=["chips"], output_names=["embedding"],
-                      dynamic_axes={"chips": {0: "batch"}, "embedding": {0: "batch"}}, opset_version=17,
-                      dynamo=False)
-    tmp.replace(path)  # never leave a half-written graph behind
+def weights_digest(network: torch.nn.Module) -> str:
+    """A short hash of a network's weights: the cache key of its exported graph."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(network.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
 
 
-def onnx_forward(network: torch.nn.Module, size: int, weights: Path, cache_dir: Path,
-                 threads: int) -> Callable[[torch.Tensor], torch.Tensor]:
-    """A drop-in for network(batch) backed by ONNX Runtime, checked against torch first."""
+def export_graph(network: torch.nn.Module, example: torch.Tensor, path: Path, outputs: list[str],
+                 dynamic: dict[int, str]) -> None:
+    """Export once; a graph another process is exporting at the same time is never half-read."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    torch.onnx.export(network, example, str(tmp), input_names=["input"], output_names=outputs,
+                      dynamic_axes={"input": dynamic, **{name: {0: "batch"} for name in outputs}},
+                      opset_version=17, dynamo=False)
+    tmp.replace(path)
+
+
+def session(path: Path, threads: int):  # noqa: ANN201 - onnxruntime is imported lazily
     import onnxruntime as ort
 
-    digest = hashlib.sha256(Path(weights).read_bytes()).hexdigest()[:16]
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    path = cache_dir / f"{Path(weights).stem}-{digest}.onnx"
-    if not path.exists():
-        _export(network, size, path)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     # Idle ORT threads otherwise spin for a while after each run, stealing the cores
     # MTCNN and the other requests need.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def onnx_forward(network: torch.nn.Module, size: int, cache_dir: Path,
+                 threads: int) -> Callable[[torch.Tensor], torch.Tensor]:
+    """A drop-in for encoder_network(batch) backed by ONNX Runtime, checked against torch first."""
+    path = cache_dir / f"encoder-{weights_digest(network)}.onnx"
+    export_graph(network, torch.zeros(2, 3, size, size), path, ["embedding"], {0: "batch"})
+    graph = session(path, threads)
 
     def forward(batch: torch.Tensor) -> torch.Tensor:
-        return torch.from_numpy(session.run(None, {"chips": batch.numpy()})[0])
+        return torch.from_numpy(graph.run(None, {"input": batch.numpy()})[0])
 
     check = torch.from_numpy(np.random.default_rng(0).integers(0, 256, (4, 3, size, size)).astype(np.float32))
     with torch.inference_mode():
