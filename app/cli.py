@@ -144,7 +144,10 @@ def cmd_restore(args: argparse.Namespace) -> None:
     from app.core.db import Database
 
     cmd_migrate(args)
-    manifest = restore(Database(get_settings().sqlalchemy_url), args.file)
+    settings = get_settings()
+    manifest = restore(Database(settings.sqlalchemy_url), args.file)
+    if settings.index_snapshot_path:  # it reflects the database before the restore
+        settings.index_snapshot_path.unlink(missing_ok=True)
     print(json.dumps({"restored": manifest["counts"], "model_ids": manifest["model_ids"],
                       "note": "start facegate with that model; the index is rebuilt from SQL at start"}))
 

@@ -132,7 +132,10 @@ def main() -> None:
     parser.add_argument("--gallery", type=int, nargs="+", default=[1000, 100_000])
     parser.add_argument("--doors", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--per-door", type=int, default=8)
+    parser.add_argument("--set", nargs="*", default=[], metavar="FACEGATE_X=value",
+                        help="extra settings for our server (for example FACEGATE_FACE_BATCH_WAIT_MS=5)")
     args = parser.parse_args()
+    CONFIGS["ours"].update(item.split("=", 1) for item in args.set)
     for gallery in args.gallery:
         results = {config: bench(gallery, config, args.doors, args.per_door) for config in CONFIGS}
         for doors in map(str, args.doors):

@@ -31,9 +31,14 @@ def test_backup_restore_round_trip(client: TestClient, tmp_path: Path, monkeypat
     assert manifest["model_ids"] == [client.app.state.runtime.model_id]
 
     monkeypatch.setenv("FACEGATE_DATABASE_URL", other_database_url)
+    monkeypatch.setenv("FACEGATE_DATA_DIR", str(tmp_path / "cli"))
+    stale = tmp_path / "cli" / "gallery-snapshot.npz"  # an index snapshot of the database replaced
+    stale.parent.mkdir()
+    stale.write_bytes(b"old index")
     get_settings.cache_clear()
     try:
         main(["restore", str(out)])
+        assert not stale.exists()
         with pytest.raises(ValueError, match="not empty"):
             main(["restore", str(out)])
     finally:

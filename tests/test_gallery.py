@@ -88,6 +88,15 @@ def _enroll(session: Session, sync: GallerySync, name: str, vectors: np.ndarray,
     return person
 
 
+def _delete(session: Session, sync: GallerySync, person_id: int) -> None:
+    person = session.get(Person, person_id)
+    with index_transaction(session, sync) as tx:
+        ids = [t.id for t in person.templates]
+        session.delete(person)
+        session.flush()
+        tx.remove(ids, [person_id] * len(ids))
+
+
 def test_a_second_replica_follows_writes_of_the_first(db: Database) -> None:
     rng = np.random.default_rng(2)
     first, second = GallerySync(db, Gallery(128), "m"), GallerySync(db, Gallery(128), "m")
@@ -99,12 +108,7 @@ def test_a_second_replica_follows_writes_of_the_first(db: Database) -> None:
     assert len(first.gallery) == 5 and len(second.gallery) == 0
     assert second.catch_up() == 5 and len(second.gallery) == 5
     with db.session() as session:
-        person = session.get(Person, alice.id)
-        with index_transaction(session, first) as tx:
-            ids = [t.id for t in person.templates]
-            session.delete(person)
-            session.flush()
-            tx.remove(ids, [person.id] * len(ids))
+        _delete(session, first, alice.id)
     second.catch_up()
     assert len(second.gallery) == 2 and second.revision == first.revision == 8
     third = GallerySync(db, Gallery(128), "m")
@@ -163,10 +167,7 @@ def test_ids_are_never_reused_after_deleting_the_newest(db: Database) -> None:
     with db.session() as session:
         person = _enroll(session, sync, "alice", unit(rng, 2))
         old_ids = [t.id for t in person.templates]
-        with index_transaction(session, sync) as tx:
-            session.delete(person)
-            session.flush()
-            tx.remove(old_ids, [person.id] * 2)
+        _delete(session, sync, person.id)
         newcomer = _enroll(session, sync, "bob", unit(rng, 1))
         assert newcomer.id > person.id and newcomer.templates[0].id > max(old_ids)
 
@@ -210,12 +211,7 @@ def test_restart_resumes_from_the_snapshot_and_replays_later_writes(db: Database
     first.save(snapshot)
     with db.session() as session:  # written after the snapshot
         _enroll(session, first, "carol", unit(rng, 2))
-        person = session.get(Person, bob.id)
-        with index_transaction(session, first) as tx:
-            ids = [t.id for t in person.templates]
-            session.delete(person)
-            session.flush()
-            tx.remove(ids, [person.id] * len(ids))
+        _delete(session, first, bob.id)
     restarted = GallerySync(db, Gallery(128), "m")
     assert restarted.load(snapshot) == "snapshot"
     assert _indexed(restarted.gallery) == _sql_templates(db) and len(restarted.gallery) == 5

@@ -1,6 +1,7 @@
 """Backup and restore of the whole database as one portable file (SQLite <-> PostgreSQL).
 
-The FAISS index is not backed up: it is rebuilt from the templates at start. The file
+The FAISS index is not backed up: it is rebuilt from the templates at start (restore
+deletes the local index snapshot). The file
 records the model id the templates were made with, which the restored service must load.
 """
 from __future__ import annotations

@@ -68,13 +68,19 @@ class Gallery:
             return order, self._index.index.reconstruct_n(0, self._index.ntotal)
         return ids, np.stack([self._index.reconstruct(int(t)) for t in ids])
 
-    def _reshape_if_needed(self) -> None:
-        """Exact up to exact_max; IVF above it, retrained after fourfold growth."""
-        n = self._index.ntotal
+    def _insert(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Exact up to exact_max; IVF above it, retrained after fourfold growth. A batch that
+        crosses the line goes straight into a new IVF index (a 1M rebuild never holds an
+        exact copy as well)."""
+        n = self._index.ntotal + len(ids)
         if (self._trained_size == 0 and n > self.exact_max) or (self._trained_size and n > 4 * self._trained_size):
-            ids, vectors = self._all_vectors()
+            if self._index.ntotal:
+                old_ids, old_vectors = self._all_vectors()
+                ids, vectors = np.concatenate([old_ids, ids]), np.concatenate([old_vectors, vectors])
             self._index = _ivf_index(vectors, ids, self.nprobe)
             self._trained_size = n
+        else:
+            self._index.add_with_ids(vectors, ids)
 
     def clear(self) -> None:
         with self._lock:
@@ -132,11 +138,10 @@ class Gallery:
             if not new:
                 return
             ids = np.asarray([template_ids[i] for i in new], dtype=np.int64)
-            self._index.add_with_ids(vectors[new], ids)
+            self._insert(ids, vectors if len(new) == len(vectors) else vectors[new])
             for i in new:
                 self._person_of[template_ids[i]] = person_ids[i]
                 self._templates_of[person_ids[i]].add(template_ids[i])
-            self._reshape_if_needed()
 
     def remove(self, template_ids: list[int]) -> list[int]:
         """Remove the templates present; returns the ids actually removed."""

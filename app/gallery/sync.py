@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 GAP_PATIENCE_SECONDS = 30.0  # a revision missing longer than this was rolled back
 CHANNEL = "facegate_templates"
+READ_CHUNK = 20_000  # rows per fetch when the whole gallery is read
 
 
 def announce_change(session: Session) -> None:
@@ -144,11 +145,28 @@ class GallerySync:
                 self.gallery.clear()
                 self.revision = session.scalar(select(func.coalesce(func.max(TemplateChange.revision), 0)))
                 self._gaps.clear()
-                rows = session.execute(select(FaceTemplate.id, FaceTemplate.person_id, FaceTemplate.vector)).all()
-                if rows:
-                    vectors = np.stack([np.frombuffer(r.vector, np.float32) for r in rows])
-                    self.gallery.add([r.id for r in rows], [r.person_id for r in rows], vectors)
+                ids, persons, vectors = self._read_all(session)
+                if ids:
+                    self.gallery.add(ids, persons, vectors)
         log.info("gallery rebuilt", extra={"templates": len(self.gallery), "revision": self.revision})
+
+    def _read_all(self, session: Session) -> tuple[list[int], list[int], np.ndarray]:
+        """Every template, streamed in chunks straight into one array: a million rows never
+        exist as Python objects at once (that alone would hold ~1 GB)."""
+        total = session.scalar(select(func.count(FaceTemplate.id)))
+        vectors = np.empty((total, self.gallery.dim), np.float32)
+        ids: list[int] = []
+        persons: list[int] = []
+        rows = session.execute(select(FaceTemplate.id, FaceTemplate.person_id, FaceTemplate.vector)
+                               .execution_options(yield_per=READ_CHUNK))
+        for chunk in rows.partitions():
+            for row in chunk:
+                if len(ids) == len(vectors):  # rows committed since the count
+                    vectors = np.concatenate([vectors, np.empty((READ_CHUNK, self.gallery.dim), np.float32)])
+                vectors[len(ids)] = np.frombuffer(row.vector, np.float32)
+                ids.append(row.id)
+                persons.append(row.person_id)
+        return ids, persons, vectors[:len(ids)]
 
     def catch_up(self) -> int:
         """Apply changes written since the last call (by any replica); returns how many."""
