@@ -47,19 +47,20 @@ def summary(name: str, ms: list[float]) -> float:
     return median
 
 
+def letterbox_jpeg(path: Path, size: tuple[int, int]) -> bytes:
+    """A data-set photo as a door camera frame: fitted into `size` (aspect kept), grey around."""
+    photo = Image.open(path).convert("RGB")
+    scale = min(size[0] / photo.width, size[1] / photo.height)
+    photo = photo.resize((round(photo.width * scale), round(photo.height * scale)), Image.BILINEAR)
+    canvas = Image.new("RGB", size, (128, 128, 128))
+    canvas.paste(photo, ((size[0] - photo.width) // 2, (size[1] - photo.height) // 2))
+    buffer = io.BytesIO()
+    canvas.save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
 def door_photos(size: tuple[int, int], count: int) -> list[bytes]:
-    photos = sorted(DATA.glob("*/*.jpg"))[::37][:count]
-    out = []
-    for path in photos:
-        photo = Image.open(path).convert("RGB")
-        scale = min(size[0] / photo.width, size[1] / photo.height)  # fit, keeping the aspect ratio
-        photo = photo.resize((round(photo.width * scale), round(photo.height * scale)), Image.BILINEAR)
-        canvas = Image.new("RGB", size, (128, 128, 128))
-        canvas.paste(photo, ((size[0] - photo.width) // 2, (size[1] - photo.height) // 2))
-        buffer = io.BytesIO()
-        canvas.save(buffer, format="JPEG", quality=90)
-        out.append(buffer.getvalue())
-    return out
+    return [letterbox_jpeg(path, size) for path in sorted(DATA.glob("*/*.jpg"))[::37][:count]]
 
 
 def main() -> None:

@@ -21,8 +21,8 @@ class Settings(BaseSettings):
     # Door photos
     max_upload_bytes: int = 10 * 2**20
     max_image_pixels: int = 40_000_000
-    detect_max_side: int = 640
-    min_face_size: int = 40  # MTCNN's smallest searched face, in detection pixels
+    detect_max_side: int = 320  # photos are searched for faces at most this large (benchmarks/detect_scale.py)
+    min_face_size: int = 40  # smallest face searched, in photo pixels (>= 20 px of the downscaled copy)
     mtcnn_scale_factor: float = 0.709
     min_face_probability: float = 0.95
     min_face_px: int = 40  # faces smaller than this in the photo are refused

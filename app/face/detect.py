@@ -1,7 +1,11 @@
 """Face detection and five-point landmarks with facenet-pytorch's MTCNN.
 
-MTCNN's cost grows with the photo's area and with how small a face it looks for, so
-photos are downscaled to `max_side` before detection and boxes are mapped back.
+MTCNN's cost grows with the area it searches and with how small a face it looks for.
+Photos are downscaled to `max_side` before detection and boxes mapped back; the smallest
+face searched is `min_face_size` photo pixels, but never below MIN_DETECTION_FACE pixels
+of the downscaled copy (MTCNN's own default; smaller would upsample). So a 640x480 door
+frame is searched at 320x240 for faces of 20 px there (40 in the frame), while data-set
+photos up to 320 px are searched as they are, for faces of 40 px.
 """
 from __future__ import annotations
 
@@ -27,8 +31,13 @@ class Detection:
         return float(min(self.box[2] - self.box[0], self.box[3] - self.box[1]))
 
 
+MIN_DETECTION_FACE = 20.0
+
+
 class FaceDetector:
-    def __init__(self, min_face_size: int = 40, scale_factor: float = 0.709, max_side: int = 640,
+    """Not thread-safe: one caller at a time (the face worker, or a data-preparation loop)."""
+
+    def __init__(self, min_face_size: int = 40, scale_factor: float = 0.709, max_side: int = 320,
                  thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7)) -> None:
         self.max_side = max_side
         self.min_face_size = min_face_size
@@ -51,11 +60,12 @@ class FaceDetector:
         small = [image if scale == 1.0 else image.resize(
             (round(image.width * scale), round(image.height * scale)), Image.BILINEAR)
             for image, scale in zip(images, scales)]
-        by_size: dict[tuple[int, int], list[int]] = defaultdict(list)
-        for i, image in enumerate(small):
-            by_size[image.size].append(i)
+        groups: dict[tuple[tuple[int, int], float], list[int]] = defaultdict(list)
+        for i, (image, scale) in enumerate(zip(small, scales)):
+            groups[image.size, max(MIN_DETECTION_FACE, self.min_face_size * scale)].append(i)
         found: list[list[Detection]] = [[] for _ in images]
-        for indices in by_size.values():
+        for (_, min_face), indices in groups.items():
+            self._mtcnn.min_face_size = min_face  # read by MTCNN.detect for this call
             with torch.inference_mode():
                 boxes, probs, points = self._mtcnn.detect([small[i] for i in indices], landmarks=True)
             for i, image_boxes, image_probs, image_points in zip(indices, boxes, probs, points):

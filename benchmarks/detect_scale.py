@@ -1,0 +1,92 @@
+"""What detecting on a smaller copy of a door photo costs in accuracy, and saves in time.
+
+    .venv/bin/python -m benchmarks.detect_scale [--people 250]
+
+Held-out (validation-split) people of lfw-dev and celeba-dev, up to 4 photos each,
+fitted into 640x480 door frames. For each MTCNN setting (the longest side detection runs
+at, the smallest face searched in photo pixels) the frames are detected in batches of 4 (MTCNN on ONNX Runtime), aligned on the full frame
+and encoded. The figures are computed over all pairs of the photos every setting
+accepted, so each setting is judged on the same photos.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from app.core.settings import REPO_ROOT, Settings
+from app.face.align import align_face
+from app.face.decode import decode_image
+from app.face.detect import FaceDetector
+from app.face.encoder import Encoder
+from app.face.errors import FaceRejected
+from app.face.quality import QualityPolicy, select_door_face
+from app.training.data import is_validation_identity, list_photos
+from app.training.metrics import all_pair_distances, summarize
+from benchmarks.face_pipeline import letterbox_jpeg
+
+SETTINGS = ((640, 40), (480, 40), (480, 53), (320, 40))  # (detect max side, smallest face in photo pixels)
+
+
+def door_frames(people: int) -> tuple[list[bytes], list[str]]:
+    frames, identities = [], []
+    for dataset in ("lfw-dev", "celeba-dev"):
+        by_person: dict[str, list[Path]] = {}
+        for photo in list_photos(REPO_ROOT.parent / "shared" / "data" / dataset):
+            if is_validation_identity(photo.identity):
+                by_person.setdefault(photo.identity, []).append(photo.path)
+        chosen = [k for k in sorted(by_person) if len(by_person[k]) >= 2][:people]
+        for identity in chosen:
+            for path in by_person[identity][:4]:
+                frames.append(letterbox_jpeg(path, (640, 480)))
+                identities.append(identity)
+    return frames, identities
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--people", type=int, default=250, help="per data set")
+    args = parser.parse_args()
+    settings = Settings()
+    frames, identities = door_frames(args.people)
+    images = [decode_image(f, settings.max_upload_bytes, settings.max_image_pixels) for f in frames]
+    policy = QualityPolicy(settings.min_face_probability, settings.min_face_px, settings.secondary_face_ratio)
+    with tempfile.TemporaryDirectory() as graphs:
+        encoder = Encoder.load(settings.model_card)
+        encoder.use_onnx(Path(graphs), settings.torch_threads)
+        template, size = encoder.alignment.template, encoder.alignment.size
+        results = {}
+        for max_side, min_face in SETTINGS:
+            detector = FaceDetector(min_face, settings.mtcnn_scale_factor, max_side)
+            detector.use_onnx(Path(graphs), settings.torch_threads)
+            per_photo, found = [], []
+            for start in range(0, len(images), 4):
+                t = time.perf_counter()
+                found += detector.detect_many(images[start:start + 4])
+                per_photo.append((time.perf_counter() - t) * 1000 / len(images[start:start + 4]))
+            vectors: dict[int, np.ndarray] = {}
+            for i, faces in enumerate(found):
+                try:
+                    face = select_door_face(faces, policy)
+                except FaceRejected:
+                    continue
+                vectors[i] = encoder.embed(align_face(images[i], face.landmarks, template, size)[None])[0]
+            results[(max_side, min_face)] = (statistics.median(per_photo), vectors)
+    common = sorted(set.intersection(*(set(v) for _, v in results.values())))
+    for (max_side, min_face), (ms, vectors) in results.items():
+        genuine, impostor = all_pair_distances(np.stack([vectors[i] for i in common]), [identities[i] for i in common])
+        figures = summarize(genuine, impostor)
+        print(json.dumps({"detect_max_side": max_side, "min_face_size": min_face, "frames": len(frames),
+                          "usable": len(vectors), "compared": len(common), "mtcnn_ms_per_photo_batch_4": round(ms, 1),
+                          "auc": round(figures["auc"], 5), "eer": round(figures["eer"], 4),
+                          "tar_at_far_1e-3": round(figures["tar_at_far_1e-3"], 4),
+                          "genuine_pairs": figures["genuine"]}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
