@@ -239,16 +239,24 @@ def test_a_snapshot_in_doubt_is_ignored_for_sql(db: Database, tmp_path: Path) ->
     assert GallerySync(db, Gallery(128), "m").load(snapshot) == "sql"
 
 
-def test_a_snapshot_ahead_of_the_database_is_ignored(db: Database, other_database_url: str, tmp_path: Path) -> None:
-    """A database restored from an older backup must not inherit the newer index."""
+def test_a_snapshot_of_another_database_is_ignored(db: Database, other_database_url: str, tmp_path: Path) -> None:
+    """A database restored from an older backup, or reset and refilled, must not inherit the index."""
+    rng = np.random.default_rng(10)
     snapshot = tmp_path / "gallery.npz"
     sync = GallerySync(db, Gallery(128), "m")
     with db.session() as session:
-        _enroll(session, sync, "alice", unit(np.random.default_rng(10), 2))
+        _enroll(session, sync, "alice", unit(rng, 2))
     sync.save(snapshot)
     upgrade_database(other_database_url)
-    older = GallerySync(Database(other_database_url), Gallery(128), "m")
+    other = Database(other_database_url)
+    older = GallerySync(other, Gallery(128), "m")
     assert older.load(snapshot) == "sql" and len(older.gallery) == 0
+    with other.session() as session:  # same revision, same template ids, other faces
+        _enroll(session, older, "bob", unit(rng, 2))
+    refilled = GallerySync(other, Gallery(128), "m")
+    assert refilled.load(snapshot) == "sql"
+    bob_vector = older.gallery.vectors_of(1)[1][0]
+    assert refilled.gallery.nearest_people(bob_vector, 1)[0].distance < 1e-3
 
 
 def test_an_ivf_gallery_survives_export_and_restore() -> None:

@@ -16,12 +16,13 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass
 class Snapshot:
     revision: int
+    revision_written_at: str  # when that change was written: tells this database from another at the same revision
     model_id: str
     arrays: dict[str, np.ndarray]  # Gallery.export()
 
@@ -32,7 +33,8 @@ def write_snapshot(path: Path, snapshot: Snapshot) -> None:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as out:
         np.savez(out, format=np.int64(FORMAT), revision=np.int64(snapshot.revision),
-                 model_id=np.str_(snapshot.model_id), **snapshot.arrays)
+                 revision_written_at=np.str_(snapshot.revision_written_at), model_id=np.str_(snapshot.model_id),
+                 **snapshot.arrays)
         out.flush()
         os.fsync(out.fileno())
     tmp.replace(path)
@@ -48,7 +50,7 @@ def read_snapshot(path: Path, model_id: str) -> Snapshot | None:
                 log.warning("index snapshot is for another model or format; ignoring it", extra={"path": str(path)})
                 return None
             arrays = {k: data[k] for k in ("index", "template_ids", "person_ids", "trained_size")}
-            return Snapshot(int(data["revision"]), model_id, arrays)
+            return Snapshot(int(data["revision"]), str(data["revision_written_at"]), model_id, arrays)
     except Exception:  # noqa: BLE001 - a damaged snapshot only means a full rebuild
         log.warning("index snapshot unreadable; rebuilding from SQL", extra={"path": str(path)}, exc_info=True)
         return None

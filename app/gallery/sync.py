@@ -108,8 +108,10 @@ class GallerySync:
             return False
         with self.db.session() as session:
             self.check_models(session)
-        if snapshot.revision > self.latest_revision():
-            log.warning("index snapshot is ahead of the database (restored from a backup?); rebuilding from SQL")
+            written_at = self._written_at(session, snapshot.revision)
+        if snapshot.revision > self.latest_revision() or written_at != snapshot.revision_written_at:
+            log.warning("index snapshot is of another database or state (restored from a backup?); "
+                        "rebuilding from SQL")
             return False
         self.gallery.restore(snapshot.arrays)
         with self._lock:
@@ -135,7 +137,16 @@ class GallerySync:
         with self._lock:
             revision = min([self.revision, *[g - 1 for g in self._gaps]])
             arrays = self.gallery.export()
-        write_snapshot(path, Snapshot(revision, self.model_id, arrays))
+        with self.db.session() as session:
+            written_at = self._written_at(session, revision)
+        write_snapshot(path, Snapshot(revision, written_at, self.model_id, arrays))
+
+    @staticmethod
+    def _written_at(session: Session, revision: int) -> str:
+        """When change `revision` was written ('' for none): the same revision number in a
+        reset or restored database was written at another time."""
+        stamp = session.scalar(select(TemplateChange.created_at).where(TemplateChange.revision == revision))
+        return stamp.isoformat() if stamp else ""
 
     def rebuild(self) -> None:
         """Load every template from SQL."""
