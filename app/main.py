@@ -29,7 +29,8 @@ log = logging.getLogger("facegate")
 
 
 def start_runtime(settings: Settings) -> Runtime:
-    """Migrate, load the model, rebuild the index from SQL; refuse to start on a model mismatch."""
+    """Migrate, load the model, fill the index (snapshot + change log, or SQL); refuse to start on a
+    model mismatch."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade_database(settings.sqlalchemy_url)
     db = Database(settings.sqlalchemy_url)

@@ -27,7 +27,7 @@ def test_calibration_threshold_keeps_far_on_gallery_pairs_below_target(client: T
         assert result["basis"].startswith(level)
         assert result["estimated_far"] <= 0.01
         # Check the claim independently: recompute distances between gallery templates.
-        _, persons, vectors = client.app.state.runtime.gallery.snapshot()
+        _, persons, vectors = client.app.state.runtime.gallery.all_templates()
         scores = score_sets(CalibrationData(persons, vectors, np.empty(0), np.empty(0)))
         impostor = scores[f"{level}_impostor"]
         assert np.mean(impostor <= result["threshold"]) <= 0.01

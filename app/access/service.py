@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -48,27 +49,34 @@ def resolve_door(session: Session, key: ApiKey, door_id: int | None) -> Door | N
     return get_door(session, door_id) if door_id is not None else None
 
 
-def _face_decision(session: Session, runtime: Runtime, face: FaceChip, vector, badge_id: str | None,  # noqa: ANN001
+def _nearest_person(session: Session, runtime: Runtime, vector: np.ndarray) -> tuple[PersonMatch, Person] | None:
+    """The nearest enrolled person (1:N). A person deleted through another replica may linger
+    in this index for one poll interval; SQL decides, so such entries are skipped."""
+    for match in runtime.gallery.nearest_people(vector, people=3):
+        if (person := session.get(Person, match.person_id)) is not None:
+            return match, person
+    return None
+
+
+def _face_decision(session: Session, runtime: Runtime, face: FaceChip, vector: np.ndarray,
                    threshold: float) -> Decision:
-    # A person deleted through another replica may linger in this index for one poll
-    # interval; SQL decides, so such entries are skipped.
-    nearest = [(m, p) for m in runtime.gallery.nearest_people(vector, people=3)
-               if (p := session.get(Person, m.person_id)) is not None]
-    best: PersonMatch | None = nearest[0][0] if nearest else None
-    if badge_id is None:
-        if best is None or best.distance > threshold:
-            return Decision(NO_MATCH, "face", distance=best.distance if best else None, face=face)
-        person = nearest[0][1]
-        return Decision(ADMITTED if person.active else INACTIVE, "face", person, best.distance, face=face)
-    holder = session.scalar(select(Person).where(Person.badge_id == badge_id))
-    if holder is None:
-        return Decision(UNKNOWN_BADGE, "badge", face=face)
+    nearest = _nearest_person(session, runtime, vector)
+    if nearest is None or nearest[0].distance > threshold:
+        return Decision(NO_MATCH, "face", distance=nearest[0].distance if nearest else None, face=face)
+    match, person = nearest
+    return Decision(ADMITTED if person.active else INACTIVE, "face", person, match.distance, face=face)
+
+
+def _badge_decision(session: Session, runtime: Runtime, face: FaceChip, vector: np.ndarray, holder: Person,
+                    threshold: float) -> Decision:
+    """1:1 with the holder's templates; only a refused face is searched 1:N, to name whom it matched."""
     own = runtime.gallery.distance_to(holder.id, vector)
     if own is not None and own.distance <= threshold:
         return Decision(ADMITTED if holder.active else INACTIVE, "badge", holder, own.distance, face=face)
+    nearest = _nearest_person(session, runtime, vector)
     matched = None
-    if best is not None and best.person_id != holder.id and best.distance <= threshold:
-        matched = nearest[0][1]
+    if nearest is not None and nearest[1].id != holder.id and nearest[0].distance <= threshold:
+        matched = nearest[1]
     return Decision(BADGE_MISMATCH if matched else NO_MATCH, "badge", holder,
                     own.distance if own else None, matched=matched, face=face)
 
@@ -80,10 +88,11 @@ def verify(session: Session, runtime: Runtime, key: ApiKey, image: bytes, badge_
     door = resolve_door(session, key, door_id)
     threshold = threshold_in_force(session, door, runtime.pipeline.encoder.recommended_threshold)
     mode = "badge" if badge_id else "face"
+    holder = session.scalar(select(Person).where(Person.badge_id == badge_id)) if badge_id else None
     error: FaceRejected | None = None
     if door is not None and door.mode == BADGE_MODE and not badge_id:
         decision = Decision(BADGE_REQUIRED, "badge")
-    elif badge_id and session.scalar(select(Person.id).where(Person.badge_id == badge_id)) is None:
+    elif badge_id and holder is None:
         decision = Decision(UNKNOWN_BADGE, "badge")
     else:
         result = runtime.face_worker.analyze([image])[0]
@@ -91,8 +100,10 @@ def verify(session: Session, runtime: Runtime, key: ApiKey, image: bytes, badge_
             decision = Decision(result.reason, mode)
             if result.reason in (NOT_AN_IMAGE, IMAGE_TOO_LARGE):
                 error = result
+        elif holder is not None:
+            decision = _badge_decision(session, runtime, result.face, result.vector, holder, threshold)
         else:
-            decision = _face_decision(session, runtime, result.face, result.vector, badge_id, threshold)
+            decision = _face_decision(session, runtime, result.face, result.vector, threshold)
     latency = (time.perf_counter() - started) * 1000
     event = record(session, runtime, key, door, badge_id, decision, threshold, latency)
     if error is not None:

@@ -53,7 +53,7 @@ def threshold_history(session: Session = Depends(_session)) -> list[ThresholdCha
 
 
 def _calibration_data(session: Session, runtime: Runtime) -> CalibrationData:
-    _, persons, vectors = runtime.gallery.snapshot()
+    _, persons, vectors = runtime.gallery.all_templates()
     labelled = session.execute(select(AccessEvent.label, AccessEvent.distance)
                                .where(AccessEvent.label.is_not(None), AccessEvent.distance.is_not(None))).all()
     genuine = np.asarray([d for label, d in labelled if label == "genuine"], np.float64)

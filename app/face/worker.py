@@ -66,11 +66,13 @@ class FaceWorker:
         stopping = False
         while not stopping:
             batch: list[_Job] = []
+            photos = 0
             job = self._jobs.get()
             deadline = time.monotonic() + self.wait_s
             while job is not None:
                 batch.append(job)
-                if sum(len(j.photos) for j in batch) >= self.max_batch:
+                photos += len(job.photos)
+                if photos >= self.max_batch:
                     break
                 try:
                     job = self._jobs.get(timeout=max(deadline - time.monotonic(), 1e-4))

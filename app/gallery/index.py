@@ -191,7 +191,7 @@ class Gallery:
         best = int(np.argmin(distances))
         return PersonMatch(person_id, float(distances[best]), ids[best])
 
-    def snapshot(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def all_templates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(template ids, person ids, vectors) of everything indexed, for calibration."""
         with self._lock:
             if not self._person_of:

@@ -36,6 +36,10 @@ def announce_change(session: Session) -> None:
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
 
+def _latest_revision(session: Session) -> int:
+    return session.scalar(select(func.coalesce(func.max(TemplateChange.revision), 0)))
+
+
 class _Listener:
     """LISTEN on PostgreSQL so a replica wakes at once; elsewhere (or on failure) it just sleeps."""
 
@@ -108,8 +112,9 @@ class GallerySync:
             return False
         with self.db.session() as session:
             self.check_models(session)
+            latest = _latest_revision(session)
             written_at = self._written_at(session, snapshot.revision)
-        if snapshot.revision > self.latest_revision() or written_at != snapshot.revision_written_at:
+        if snapshot.revision > latest or written_at != snapshot.revision_written_at:
             log.warning("index snapshot is of another database or state (restored from a backup?); "
                         "rebuilding from SQL")
             return False
@@ -154,7 +159,7 @@ class GallerySync:
             self.check_models(session)
             with self._lock:
                 self.gallery.clear()
-                self.revision = session.scalar(select(func.coalesce(func.max(TemplateChange.revision), 0)))
+                self.revision = _latest_revision(session)
                 self._gaps.clear()
                 ids, persons, vectors = self._read_all(session)
                 if ids:
@@ -206,7 +211,7 @@ class GallerySync:
 
     def latest_revision(self) -> int:
         with self.db.session() as session:
-            return session.scalar(select(func.coalesce(func.max(TemplateChange.revision), 0)))
+            return _latest_revision(session)
 
     def start(self, interval: float) -> None:
         """Follow the change log in a background thread until stop(): woken by NOTIFY on
