@@ -18,7 +18,7 @@ from app.core.errors import install_error_handlers
 from app.core.migrate import upgrade_database
 from app.core.observability import GALLERY_REVISION, GALLERY_TEMPLATES, RequestContextMiddleware, configure_logging
 from app.core.settings import Settings, get_settings
-from app.face.factory import build_pipeline
+from app.face.factory import serving_pipelines
 from app.face.worker import FaceWorker
 from app.gallery.index import Gallery
 from app.gallery.sync import GallerySync
@@ -37,16 +37,13 @@ def start_runtime(settings: Settings) -> Runtime:
     if settings.admin_key:
         with db.session() as session:
             ensure_key(session, settings.admin_key, ADMIN, "FACEGATE_ADMIN_KEY")
-    pipeline = build_pipeline(settings)
-    if settings.inference_backend == "onnx":
-        graphs = settings.onnx_cache_dir or settings.data_dir / "onnx"
-        pipeline.encoder.use_onnx(graphs, settings.torch_threads)
-        pipeline.detector.use_onnx(graphs, settings.torch_threads)
+    pipelines = serving_pipelines(settings)
+    pipeline = pipelines[0]
     gallery = Gallery(pipeline.encoder.dim, settings.gallery_exact_max, settings.gallery_nprobe)
     sync = GallerySync(db, gallery, pipeline.encoder.model_id)
     if sync.load(settings.index_snapshot_path) == "sql" and settings.index_snapshot_path:
         sync.save(settings.index_snapshot_path)  # so that even a crash restarts from here
-    worker = FaceWorker(pipeline, settings.face_batch_max, settings.face_batch_wait_ms)
+    worker = FaceWorker(pipelines, settings.face_batch_max, settings.face_batch_wait_ms)
     return Runtime(settings, db, pipeline, gallery, sync, worker)
 
 

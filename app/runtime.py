@@ -20,7 +20,7 @@ class Runtime:
     pipeline: FacePipeline
     gallery: Gallery
     sync: GallerySync
-    face_worker: FaceWorker  # all CPU-bound face work, batched on one thread
+    face_worker: FaceWorker  # all CPU-bound face work, batched, one thread per core
 
     @property
     def model_id(self) -> str:

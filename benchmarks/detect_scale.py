@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -58,12 +59,12 @@ def main() -> None:
     policy = QualityPolicy(settings.min_face_probability, settings.min_face_px, settings.secondary_face_ratio)
     with tempfile.TemporaryDirectory() as graphs:
         encoder = Encoder.load(settings.model_card)
-        encoder.use_onnx(Path(graphs), settings.torch_threads)
+        encoder.use_onnx(Path(graphs), os.cpu_count() or 1)
         template, size = encoder.alignment.template, encoder.alignment.size
         results = {}
         for max_side, min_face in SETTINGS:
             detector = FaceDetector(min_face, settings.mtcnn_scale_factor, max_side)
-            detector.use_onnx(Path(graphs), settings.torch_threads)
+            detector.use_onnx(Path(graphs), os.cpu_count() or 1)
             per_photo, found = [], []
             for start in range(0, len(images), 4):
                 t = time.perf_counter()

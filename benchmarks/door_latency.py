@@ -41,7 +41,8 @@ PEOPLE = ["Colin_Powell", "Tony_Blair", "Donald_Rumsfeld", "Gerhard_Schroeder", 
 STRANGERS = ["Luiz_Inacio_Lula_da_Silva", "Gloria_Macapagal_Arroyo", "Arnold_Schwarzenegger", "Laura_Bush"]
 KEY = "bench-admin-key"
 CONFIGS = {"ours": {}, "baseline": {"FACEGATE_MIN_FACE_SIZE": "20", "FACEGATE_DETECT_MAX_SIDE": "100000",
-                                    "FACEGATE_INFERENCE_BACKEND": "torch", "FACEGATE_FACE_BATCH_MAX": "1"}}
+                                    "FACEGATE_INFERENCE_BACKEND": "torch", "FACEGATE_FACE_BATCH_MAX": "1",
+                                    "FACEGATE_FACE_WORKERS": "1", "FACEGATE_INFERENCE_THREADS": "2"}}
 
 
 def door_jpeg(path: Path) -> bytes:

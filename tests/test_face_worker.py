@@ -11,7 +11,8 @@ from prometheus_client import REGISTRY
 from app.core.settings import Settings
 from app.face.errors import NO_FACE, NOT_AN_IMAGE, FaceRejected
 from app.face.factory import build_pipeline
-from app.face.pipeline import FaceChip
+from app.face.detect import FaceDetector
+from app.face.pipeline import FaceChip, FacePipeline
 from app.face.worker import FaceResult, FaceWorker
 from tests.conftest import CELEBA, no_face, photos, read, validation_people
 
@@ -44,7 +45,7 @@ def test_worker_batches_simultaneous_requests_and_answers_each(pipeline) -> None
     person = validation_people(CELEBA, 1)[0]
     requests = [[read(p)] for p in photos(person, CELEBA)[:6]] + [[no_face()], [b"junk", read(photos("Colin_Powell")[0])]]
     expected = [pipeline.embed([pipeline.door_chip(r[-1])])[0] for r in requests if r[-1] != no_face()]
-    worker = FaceWorker(pipeline, max_batch=8, wait_ms=200)  # a long wait makes the batching certain
+    worker = FaceWorker([pipeline], max_batch=8, wait_ms=200)  # a long wait makes the batching certain
     before = _batches_served()
     try:
         with ThreadPoolExecutor(len(requests)) as pool:
@@ -60,8 +61,35 @@ def test_worker_batches_simultaneous_requests_and_answers_each(pipeline) -> None
     assert min(float(v @ e) for v, e in zip(vectors, expected)) > 0.999
 
 
+class CountingPipeline(FacePipeline):
+    """A real pipeline that also counts the photos it analysed."""
+
+    def __init__(self, pipeline: FacePipeline) -> None:
+        super().__init__(FaceDetector(), pipeline.encoder, pipeline.policy)
+        self.analysed = 0
+
+    def door_chips(self, photos: list[bytes]) -> list:
+        self.analysed += len(photos)
+        return super().door_chips(photos)
+
+
+def test_workers_share_a_burst(pipeline) -> None:
+    data = [read(p) for p in photos("Tony_Blair")[:8]]
+    first, second = CountingPipeline(pipeline), CountingPipeline(pipeline)
+    worker = FaceWorker([first, second], max_batch=8, wait_ms=300)  # both wait for company
+    try:
+        with ThreadPoolExecutor(len(data)) as pool:
+            answers = list(pool.map(worker.analyze, [[d] for d in data]))
+    finally:
+        worker.close()
+    assert first.analysed > 0 and second.analysed > 0  # the first awake took its share, not the lot
+    assert first.analysed + second.analysed == len(data)
+    expected = pipeline.embed([pipeline.door_chip(d) for d in data])
+    assert min(float(a[0].vector @ e) for a, e in zip(answers, expected)) > 0.999
+
+
 def test_worker_finishes_queued_photos_on_close(pipeline) -> None:
-    worker = FaceWorker(pipeline, max_batch=2)
+    worker = FaceWorker([pipeline], max_batch=2)
     data = read(photos("Tony_Blair")[0])
     with ThreadPoolExecutor(4) as pool:
         pending = [pool.submit(worker.analyze, [data]) for _ in range(4)]

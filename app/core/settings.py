@@ -30,10 +30,11 @@ class Settings(BaseSettings):
     max_images_per_enrollment: int = 20
 
     # Compute
-    torch_threads: int = 2
+    face_workers: int = 2  # threads analysing photos; one per core (app/face/worker.py)
+    inference_threads: int = 1  # intra-op threads each worker gives MTCNN and the encoder
     inference_backend: Literal["onnx", "torch"] = "onnx"  # onnx: checked against torch at start
     onnx_cache_dir: Path | None = None  # exported graphs; default data_dir/onnx
-    face_batch_max: int = 8  # photos the face worker analyses together at most
+    face_batch_max: int = 8  # photos a face worker analyses together at most
     face_batch_wait_ms: float = 0.0  # how long the worker waits for company before starting a batch
 
     # Gallery
