@@ -13,9 +13,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.gallery.index import ip_to_l2
 from app.training.metrics import Curve, error_curve, threshold_at_far
 
 CURVE_POINTS = 200
+# Bounds that keep calibration's memory and time flat as the gallery grows: every pair up
+# to MAX_IMPOSTOR_PAIRS (~1,400 templates), a uniform random sample of that many beyond
+# (resolution 5e-7); every template as a door probe up to MAX_DOOR_PROBES, a sample beyond.
+MAX_IMPOSTOR_PAIRS = 1_000_000
+MAX_DOOR_PROBES = 5_000
+BLOCK_FLOATS = 2**24  # distances held at once (64 MB of float32)
+SAMPLE_SEED = 0  # the same gallery always gives the same figures
 
 
 @dataclass(frozen=True)
@@ -26,8 +34,55 @@ class CalibrationData:
     labelled_impostor: np.ndarray
 
 
-def _pairwise(vectors: np.ndarray) -> np.ndarray:
-    return np.sqrt(np.clip(2.0 - 2.0 * (vectors @ vectors.T), 0.0, None))
+def _pair_products(vectors: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Inner product of each (first[k], second[k]) pair, a block at a time."""
+    step = max(1, BLOCK_FLOATS // vectors.shape[1])
+    return np.concatenate([np.einsum("ij,ij->i", vectors[first[s:s + step]], vectors[second[s:s + step]])
+                           for s in range(0, len(first), step)] or [np.empty(0, np.float32)])
+
+
+def _genuine_pairs(persons: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Every pair of one person's templates: neighbours at offset 1, 2, ... once sorted by person."""
+    order = np.argsort(persons, kind="stable")
+    sorted_persons = persons[order]
+    scores = []
+    for offset in range(1, len(order)):
+        at = np.flatnonzero(sorted_persons[:-offset] == sorted_persons[offset:])
+        if not len(at):
+            break  # nobody has offset + 1 templates
+        scores.append(ip_to_l2(_pair_products(vectors, order[at], order[at + offset])))
+    return np.concatenate(scores) if scores else np.empty(0)
+
+
+def _impostor_pairs(persons: np.ndarray, vectors: np.ndarray, max_pairs: int,
+                    rng: np.random.Generator) -> tuple[np.ndarray, bool]:
+    """Pairs of different people's templates: all of them, or a random sample of max_pairs; and
+    whether it was sampled."""
+    n = len(persons)
+    if n * (n - 1) // 2 <= max_pairs:
+        first, second = np.triu_indices(n, k=1)
+        sampled = False
+    else:
+        first, second = rng.integers(0, n, size=(2, max_pairs))
+        sampled = True
+    keep = persons[first] != persons[second]
+    return ip_to_l2(_pair_products(vectors, first[keep], second[keep])), sampled
+
+
+def _nearest_own_and_other(persons: np.ndarray, vectors: np.ndarray,
+                           probes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each probe template, the nearest other template of its person and of anyone else."""
+    n = len(persons)
+    own, other = np.full(len(probes), np.inf), np.full(len(probes), np.inf)
+    step = max(1, BLOCK_FLOATS // n)
+    for s in range(0, len(probes), step):
+        block = probes[s:s + step]
+        distances = ip_to_l2(vectors[block] @ vectors.T)
+        distances[np.arange(len(block)), block] = np.inf  # a template is not its own neighbour
+        same = persons[block][:, None] == persons[None, :]
+        own[s:s + step] = np.where(same, distances, np.inf).min(axis=1)
+        other[s:s + step] = np.where(same, np.inf, distances).min(axis=1)
+    return own, other
 
 
 def _rate_at(scores: np.ndarray, threshold: float) -> float:
@@ -41,21 +96,25 @@ def _points(curve: Curve) -> list[dict[str, float]]:
              "frr": float(curve.frr[i])} for i in np.unique(idx)]
 
 
-def score_sets(data: CalibrationData) -> dict[str, np.ndarray]:
-    """Genuine/impostor scores at pair level and at door level (leave one person out)."""
-    persons = data.person_ids
-    dist = _pairwise(data.vectors) if len(persons) else np.empty((0, 0))
-    same = persons[:, None] == persons[None, :]
-    upper = np.triu(np.ones_like(same, dtype=bool), k=1)
-    other = np.where(same, np.inf, dist)
-    own = np.where(same & ~np.eye(len(persons), dtype=bool), dist, np.inf)
-    nearest_other = other.min(axis=1) if len(persons) else np.empty(0)
-    nearest_own = own.min(axis=1) if len(persons) else np.empty(0)
+def score_sets(data: CalibrationData, max_impostor_pairs: int = MAX_IMPOSTOR_PAIRS,
+               max_door_probes: int = MAX_DOOR_PROBES) -> dict[str, np.ndarray | bool]:
+    """Genuine/impostor scores at pair level and at door level (leave one person out), and
+    whether either was sampled."""
+    persons = np.asarray(data.person_ids)
+    vectors = np.asarray(data.vectors, np.float32)
+    rng = np.random.default_rng(SAMPLE_SEED)
+    impostors, pairs_sampled = _impostor_pairs(persons, vectors, max_impostor_pairs, rng)
+    probes = np.arange(len(persons))
+    if len(probes) > max_door_probes:
+        probes = np.sort(rng.choice(len(persons), max_door_probes, replace=False))
+    nearest_own, nearest_other = _nearest_own_and_other(persons, vectors, probes)
     return {
-        "pair_genuine": np.r_[dist[same & upper], data.labelled_genuine],
-        "pair_impostor": np.r_[dist[~same & upper], data.labelled_impostor],
+        "pair_genuine": np.r_[_genuine_pairs(persons, vectors), data.labelled_genuine],
+        "pair_impostor": np.r_[impostors, data.labelled_impostor],
         "door_genuine": nearest_own[np.isfinite(nearest_own)],
         "door_impostor": nearest_other[np.isfinite(nearest_other)],
+        "pairs_sampled": pairs_sampled,
+        "probes_sampled": len(probes) < len(persons),
     }
 
 
@@ -87,6 +146,8 @@ def calibrate(data: CalibrationData, target_far: float, face_only: bool) -> dict
                    "impostor_pairs": int(len(scores["pair_impostor"])),
                    "labelled_genuine": int(len(data.labelled_genuine)),
                    "labelled_impostor": int(len(data.labelled_impostor)),
-                   "door_probes": int(len(scores["door_impostor"]))},
+                   "door_probes": int(len(scores["door_impostor"])),
+                   "impostor_pairs_sampled": bool(scores["pairs_sampled"]),
+                   "door_probes_sampled": bool(scores["probes_sampled"])},
         "curve": _points(curve),
     }
