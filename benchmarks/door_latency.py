@@ -16,12 +16,11 @@ import io
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -32,6 +31,7 @@ from app.core.db import Database
 from app.core.migrate import upgrade_database
 from app.core.settings import REPO_ROOT, Settings
 from app.face.encoder import Encoder
+from benchmarks.load import run_doors
 from benchmarks.memory import rss_mb
 from benchmarks.seed import insert_synthetic_templates
 
@@ -76,30 +76,18 @@ def start_server(data_dir: Path, extra_env: dict[str, str]) -> tuple[subprocess.
     raise RuntimeError("server did not become ready")
 
 
-def run_doors(url: str, probes: list[bytes], doors: int, requests_per_door: int) -> dict:
-    latencies: list[float] = []
-    lock = threading.Lock()
-
-    def door(offset: int) -> None:
+def http_door(url: str, probes: list[bytes], requests: int) -> Callable[[int], Iterator[float]]:
+    """A door terminal posting `requests` photos to /v1/access/verify, one after another."""
+    def door(index: int) -> Iterator[float]:
         with httpx.Client(headers={"Authorization": f"Bearer {KEY}"}, timeout=120) as client:
-            for i in range(requests_per_door):
-                image = probes[(offset + i) % len(probes)]
+            for i in range(requests):
+                image = probes[(index * 7 + i) % len(probes)]
                 start = time.perf_counter()
                 response = client.post(f"{url}/v1/access/verify", files={"image": ("door.jpg", image, "image/jpeg")})
                 elapsed = (time.perf_counter() - start) * 1000
                 response.raise_for_status()
-                with lock:
-                    latencies.append(elapsed)
-
-    threads = [threading.Thread(target=door, args=(d * 7,)) for d in range(doors)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - start
-    return {"p50_ms": round(statistics.median(latencies), 1), "p95_ms": round(float(np.percentile(latencies, 95)), 1),
-            "per_second": round(len(latencies) / wall, 2), "requests": len(latencies)}
+                yield elapsed
+    return door
 
 
 def bench(gallery: int, config: str, doors_list: list[int], per_door: int) -> dict:
@@ -120,8 +108,8 @@ def bench(gallery: int, config: str, doors_list: list[int], per_door: int) -> di
                            files=files, timeout=120).raise_for_status()
             probes = [door_jpeg(p) for name in PEOPLE for p in sorted((LFW / name).glob("*.jpg"))[5:8]]
             probes += [door_jpeg(sorted((LFW / name).glob("*.jpg"))[0]) for name in STRANGERS]
-            run_doors(url, probes, 1, 3)  # warm-up
-            results = {str(d): run_doors(url, probes, d, max(per_door, 40 // d)) for d in doors_list}
+            run_doors(1, http_door(url, probes, 3))  # warm-up
+            results = {str(d): run_doors(d, http_door(url, probes, max(per_door, 40 // d))) for d in doors_list}
             return {**results, "server_rss_mb": rss_mb(process.pid)}
         finally:
             process.terminate()

@@ -13,43 +13,29 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import tempfile
-import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-
-import numpy as np
 
 from app.core.settings import Settings
 from app.face.factory import serving_pipelines
 from app.face.worker import FaceWorker
 from benchmarks.face_pipeline import door_photos
+from benchmarks.load import run_doors
 
 
-def run_doors(worker: FaceWorker, photos: list[bytes], doors: int, seconds: float) -> dict:
-    latencies: list[float] = []
-    lock = threading.Lock()
-    stop = time.perf_counter() + seconds
-
-    def door(offset: int) -> None:
-        i = offset
+def timed_door(worker: FaceWorker, photos: list[bytes], seconds: float) -> Callable[[int], Iterator[float]]:
+    """A door that analyses photos one after another for `seconds`."""
+    def door(index: int) -> Iterator[float]:
+        stop = time.perf_counter() + seconds
+        i = index * 7
         while time.perf_counter() < stop:
             start = time.perf_counter()
             worker.analyze([photos[i % len(photos)]])
-            with lock:
-                latencies.append((time.perf_counter() - start) * 1000)
+            yield (time.perf_counter() - start) * 1000
             i += 1
-
-    threads = [threading.Thread(target=door, args=(d * 7,)) for d in range(doors)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - start
-    return {"p50_ms": round(statistics.median(latencies), 1), "p95_ms": round(float(np.percentile(latencies, 95)), 1),
-            "per_second": round(len(latencies) / wall, 1)}
+    return door
 
 
 def main() -> None:
@@ -66,8 +52,8 @@ def main() -> None:
             settings = Settings(face_workers=workers, inference_threads=threads, onnx_cache_dir=Path(graphs))
             worker = FaceWorker(serving_pipelines(settings), settings.face_batch_max)
             try:
-                run_doors(worker, photos, workers, 3)  # warm-up
-                results[name] = {d: run_doors(worker, photos, d, args.seconds) for d in args.doors}
+                run_doors(workers, timed_door(worker, photos, 3))  # warm-up
+                results[name] = {d: run_doors(d, timed_door(worker, photos, args.seconds)) for d in args.doors}
             finally:
                 worker.close()
     base = results["1 worker x all cores"]

@@ -9,9 +9,9 @@ import pytest
 from prometheus_client import REGISTRY
 
 from app.core.settings import Settings
+from app.face.detect import FaceDetector
 from app.face.errors import NO_FACE, NOT_AN_IMAGE, FaceRejected
 from app.face.factory import build_pipeline
-from app.face.detect import FaceDetector
 from app.face.pipeline import FaceChip, FacePipeline
 from app.face.worker import FaceResult, FaceWorker
 from tests.conftest import CELEBA, no_face, photos, read, validation_people

