@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from prometheus_client import REGISTRY
+from pydantic import ValidationError
 
 from app.core.settings import Settings
 from app.face.detect import FaceDetector
@@ -86,6 +87,13 @@ def test_workers_share_a_burst(pipeline) -> None:
     assert first.analysed + second.analysed == len(data)
     expected = pipeline.embed([pipeline.door_chip(d) for d in data])
     assert min(float(a[0].vector @ e) for a, e in zip(answers, expected)) > 0.999
+
+
+def test_no_workers_is_refused_at_start() -> None:
+    with pytest.raises(ValidationError):
+        Settings(face_workers=0)
+    with pytest.raises(ValueError):
+        FaceWorker([])
 
 
 def test_worker_finishes_queued_photos_on_close(pipeline) -> None:

@@ -5,6 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -30,8 +31,8 @@ class Settings(BaseSettings):
     max_images_per_enrollment: int = 20
 
     # Compute
-    face_workers: int = 2  # threads analysing photos; one per core (app/face/worker.py)
-    inference_threads: int = 1  # intra-op threads each worker gives MTCNN and the encoder
+    face_workers: PositiveInt = 2  # threads analysing photos; one per core (app/face/worker.py)
+    inference_threads: PositiveInt = 1  # intra-op threads each worker gives MTCNN and the encoder
     inference_backend: Literal["onnx", "torch"] = "onnx"  # onnx: checked against torch at start
     onnx_cache_dir: Path | None = None  # exported graphs; default data_dir/onnx
     face_batch_max: int = 8  # photos a face worker analyses together at most

@@ -42,6 +42,8 @@ class FaceWorker:
     """One thread per pipeline (a detector is not thread-safe; pipelines may share an encoder)."""
 
     def __init__(self, pipelines: list[FacePipeline], max_batch: int = 8, wait_ms: float = 0.0) -> None:
+        if not pipelines:
+            raise ValueError("a face worker needs at least one pipeline")  # else every photo would wait forever
         self.max_batch = max_batch
         self.wait_s = wait_ms / 1000
         self._pending: deque[_Job] = deque()
