@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import tempfile
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.core.settings import REPO_ROOT, Settings
+from app.core.settings import REPO_ROOT, Settings, usable_cores
 from app.face.align import align_face
 from app.face.decode import decode_image
 from app.face.detect import FaceDetector
@@ -59,12 +58,12 @@ def main() -> None:
     policy = QualityPolicy(settings.min_face_probability, settings.min_face_px, settings.secondary_face_ratio)
     with tempfile.TemporaryDirectory() as graphs:
         encoder = Encoder.load(settings.model_card)
-        encoder.use_onnx(Path(graphs), os.cpu_count() or 1)
+        encoder.use_onnx(Path(graphs), usable_cores())
         template, size = encoder.alignment.template, encoder.alignment.size
         results = {}
         for max_side, min_face in SETTINGS:
             detector = FaceDetector(min_face, settings.mtcnn_scale_factor, max_side)
-            detector.use_onnx(Path(graphs), os.cpu_count() or 1)
+            detector.use_onnx(Path(graphs), usable_cores())
             per_photo, found = [], []
             for start in range(0, len(images), 4):
                 t = time.perf_counter()

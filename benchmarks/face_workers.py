@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from app.core.settings import Settings
+from app.core.settings import Settings, usable_cores
 from app.face.factory import serving_pipelines
 from app.face.worker import FaceWorker
 from benchmarks.face_pipeline import door_photos
@@ -43,7 +42,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--doors", type=int, nargs="+", default=[1, 4, 16])
     args = parser.parse_args()
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     photos = door_photos((640, 480), 40)
     layouts = {"1 worker x all cores": (1, cores), "1 worker per core": (cores, 1)}
     results: dict[str, dict[int, dict]] = {}

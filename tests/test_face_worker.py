@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from app.core.settings import Settings
 from app.face.detect import FaceDetector
 from app.face.errors import NO_FACE, NOT_AN_IMAGE, FaceRejected
-from app.face.factory import build_pipeline
+from app.face.factory import build_pipeline, serving_pipelines
 from app.face.pipeline import FaceChip, FacePipeline
 from app.face.worker import FaceResult, FaceWorker
 from tests.conftest import CELEBA, no_face, photos, read, validation_people
@@ -87,6 +87,13 @@ def test_workers_share_a_burst(pipeline) -> None:
     assert first.analysed + second.analysed == len(data)
     expected = pipeline.embed([pipeline.door_chip(d) for d in data])
     assert min(float(a[0].vector @ e) for a, e in zip(answers, expected)) > 0.999
+
+
+def test_each_worker_gets_its_own_detector_and_shares_the_encoder(tmp_path) -> None:
+    pipelines = serving_pipelines(Settings(face_workers=3, inference_backend="torch", data_dir=tmp_path))
+    assert len(pipelines) == 3
+    assert len({id(p.detector) for p in pipelines}) == 3  # a detector is not thread-safe
+    assert len({id(p.encoder) for p in pipelines}) == 1  # one copy of the weights
 
 
 def test_no_workers_is_refused_at_start() -> None:

@@ -1,14 +1,20 @@
 """Every FACEGATE_* setting, with the embedded defaults that run on one machine."""
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import PositiveInt
+from pydantic import Field, PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (a container's cpuset included)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class Settings(BaseSettings):
@@ -31,7 +37,7 @@ class Settings(BaseSettings):
     max_images_per_enrollment: int = 20
 
     # Compute
-    face_workers: PositiveInt = 2  # threads analysing photos; one per core (app/face/worker.py)
+    face_workers: PositiveInt = Field(default_factory=usable_cores)  # photo-analysing threads (app/face/worker.py)
     inference_threads: PositiveInt = 1  # intra-op threads each worker gives MTCNN and the encoder
     inference_backend: Literal["onnx", "torch"] = "onnx"  # onnx: checked against torch at start
     onnx_cache_dir: Path | None = None  # exported graphs; default data_dir/onnx

@@ -1,9 +1,9 @@
 """A few threads do all face work, each on its own core, batching photos that arrive together.
 
-On two cores, two workers that each run MTCNN and the encoder single-threaded analyse ~40%
-more photos per second than one worker whose every operator is split over both cores:
-these networks are too small for intra-op threads to pay, and one worker's Python glue
-runs while the other's networks compute (benchmarks/face_pipeline.py, "workers" rows).
+On two cores, two workers that each run MTCNN and the encoder single-threaded analyse
+1.3-1.6x the photos per second of one worker whose every operator is split over both
+cores: these networks are too small for intra-op threads to pay, and one worker's Python
+glue runs while the other's networks compute (benchmarks/face_workers.py).
 A worker starts on a photo at once (or after `wait_ms`, if set), so a quiet door pays
 nothing for batching; under load, a worker takes its share of what queued while it was
 busy, leaving the rest to idle workers.
