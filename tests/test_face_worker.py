@@ -89,6 +89,22 @@ def test_workers_share_a_burst(pipeline) -> None:
     assert min(float(a[0].vector @ e) for a, e in zip(answers, expected)) > 0.999
 
 
+def test_idle_workers_share_one_requests_photos(pipeline) -> None:
+    data = [read(p) for p in photos("Colin_Powell")[:4]]
+    first, second = CountingPipeline(pipeline), CountingPipeline(pipeline)
+    worker = FaceWorker([first, second], max_batch=8)
+    try:
+        deadline = time.monotonic() + 10
+        while worker._idle < 2 and time.monotonic() < deadline:  # both threads waiting for work
+            time.sleep(0.01)
+        answers = worker.analyze(data)  # one enrolment's photos
+    finally:
+        worker.close()
+    assert (first.analysed, second.analysed) in ((2, 2), (3, 1), (1, 3))
+    expected = pipeline.embed([pipeline.door_chip(d) for d in data])
+    assert min(float(a.vector @ e) for a, e in zip(answers, expected)) > 0.999  # in the caller's order
+
+
 def test_each_worker_gets_its_own_detector_and_shares_the_encoder(tmp_path) -> None:
     pipelines = serving_pipelines(Settings(face_workers=3, inference_backend="torch", data_dir=tmp_path))
     assert len(pipelines) == 3

@@ -13,8 +13,8 @@ from app.face.quality import QualityPolicy
 
 
 def build_pipeline(settings: Settings, model_card: Path | None = None, encoder: Encoder | None = None) -> FacePipeline:
-    """The pipeline around `encoder`, or around the model of `model_card` / the configured one."""
-    torch.set_num_threads(settings.inference_threads)
+    """The pipeline around `encoder`, or around the model of `model_card` / the configured one
+    (PyTorch keeps all cores: offline work such as evaluation has them to itself)."""
     detector = FaceDetector(min_face_size=settings.min_face_size, scale_factor=settings.mtcnn_scale_factor,
                             max_side=settings.detect_max_side)
     policy = QualityPolicy(settings.min_face_probability, settings.min_face_px, settings.secondary_face_ratio)
@@ -23,7 +23,9 @@ def build_pipeline(settings: Settings, model_card: Path | None = None, encoder: 
 
 
 def serving_pipelines(settings: Settings) -> list[FacePipeline]:
-    """One pipeline per face worker on the configured backend: own detectors, one shared encoder."""
+    """One pipeline per face worker on the configured backend: own detectors, one shared encoder.
+    PyTorch's thread count is process-wide, so the service sets it here, for every worker."""
+    torch.set_num_threads(settings.inference_threads)
     first = build_pipeline(settings)
     pipelines = [first] + [build_pipeline(settings, encoder=first.encoder) for _ in range(settings.face_workers - 1)]
     if settings.inference_backend == "onnx":

@@ -34,7 +34,7 @@ class FaceResult:
 
 @dataclass
 class _Job:
-    photos: list[bytes]
+    photo: bytes
     future: Future = field(default_factory=Future)
 
 
@@ -56,14 +56,15 @@ class FaceWorker:
             thread.start()
 
     def analyze(self, photos: list[bytes]) -> list[FaceResult | FaceRejected]:
-        """For each photo its aligned face and embedding, or why it was refused (blocks the caller)."""
-        job = _Job(photos)
+        """For each photo its aligned face and embedding, or why it was refused (blocks the caller).
+        Each photo is queued alone, so idle workers share one enrolment's photos."""
+        jobs = [_Job(photo) for photo in photos]
         with self._changed:
             if self._closed:
                 raise RuntimeError("the face worker has stopped")
-            self._pending.append(job)
-            self._changed.notify()
-        return job.future.result()
+            self._pending.extend(jobs)
+            self._changed.notify(len(jobs))
+        return [job.future.result() for job in jobs]
 
     def close(self) -> None:
         """Finish every photo already queued, then stop."""
@@ -77,9 +78,6 @@ class FaceWorker:
         while (batch := self._next_batch()) is not None:
             self._serve(pipeline, batch)
 
-    def _queued_photos(self) -> int:
-        return sum(len(job.photos) for job in self._pending)
-
     def _next_batch(self) -> list[_Job] | None:
         """This worker's share of the queue; None once closed with nothing left."""
         with self._changed:
@@ -90,25 +88,21 @@ class FaceWorker:
                     if not self._pending:
                         return None
                     if self.wait_s:
-                        self._changed.wait_for(lambda: self._queued_photos() >= self.max_batch or self._closed,
+                        self._changed.wait_for(lambda: len(self._pending) >= self.max_batch or self._closed,
                                                timeout=self.wait_s)
                     if self._pending:  # another worker may have taken them while this one waited
                         break
             finally:
                 self._idle -= 1
-            share = min(self.max_batch, math.ceil(self._queued_photos() / (self._idle + 1)))
-            batch = [self._pending.popleft()]
-            photos = len(batch[0].photos)
-            while self._pending and photos + len(self._pending[0].photos) <= share:
-                photos += len(self._pending[0].photos)
-                batch.append(self._pending.popleft())
+            share = min(self.max_batch, math.ceil(len(self._pending) / (self._idle + 1)))
+            batch = [self._pending.popleft() for _ in range(share)]
             if self._pending:
                 self._changed.notify()  # the rest is another worker's
             return batch
 
     def _serve(self, pipeline: FacePipeline, batch: list[_Job]) -> None:
         try:
-            results = self._analyze(pipeline, [photo for job in batch for photo in job.photos])
+            results = self._analyze(pipeline, [job.photo for job in batch])
         except Exception as exc:  # noqa: BLE001 - one bad photo must not fail the others in its batch
             if len(batch) > 1:
                 for job in batch:
@@ -117,10 +111,8 @@ class FaceWorker:
             log.exception("face analysis failed")
             batch[0].future.set_exception(exc)
             return
-        start = 0
-        for job in batch:
-            job.future.set_result(results[start:start + len(job.photos)])
-            start += len(job.photos)
+        for job, result in zip(batch, results):
+            job.future.set_result(result)
 
     @staticmethod
     def _analyze(pipeline: FacePipeline, photos: list[bytes]) -> list[FaceResult | FaceRejected]:
