@@ -14,6 +14,11 @@ class Photo:
     identity: str  # "<dataset>/<person folder>", unique across data sets
 
 
+def identity_of(path: Path) -> str:
+    """The identity a photo at <dataset>/<person folder>/<file> belongs to."""
+    return f"{path.parent.parent.name}/{path.parent.name}"
+
+
 def list_photos(root: Path) -> list[Photo]:
     """Every image under root/<person>/, sorted for reproducibility."""
     root = Path(root)
@@ -21,7 +26,7 @@ def list_photos(root: Path) -> list[Photo]:
     for person in sorted(p for p in root.iterdir() if p.is_dir()):
         for path in sorted(person.iterdir()):
             if path.suffix.lower() in IMAGE_SUFFIXES:
-                photos.append(Photo(path, f"{root.name}/{person.name}"))
+                photos.append(Photo(path, identity_of(path)))
     return photos
 
 

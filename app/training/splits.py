@@ -5,7 +5,7 @@ from pathlib import Path
 
 from app.face.pipeline import FacePipeline
 from app.training.chips import ChipSet, prepare_chips
-from app.training.data import is_validation_identity
+from app.training.data import identity_of, is_validation_identity
 
 SPLITS = ("all", "train", "val")
 
@@ -19,15 +19,9 @@ def select_split(chips: ChipSet, split: str, min_photos: int = 1) -> ChipSet:
     rows = [i for i, identity in enumerate(chips.identities)
             if (keep_val is None or is_validation_identity(identity) == keep_val) and counts[identity] >= min_photos]
     failures = [f for f in chips.failures
-                if keep_val is None or is_validation_identity(_identity_of(f)) == keep_val]
+                if keep_val is None or is_validation_identity(identity_of(Path(f))) == keep_val]
     return ChipSet(chips.chips[rows], [chips.identities[i] for i in rows], [chips.sources[i] for i in rows],
                    failures)
-
-
-def _identity_of(photo_path: str) -> str:
-    """Same naming as data.Photo.identity: <data set folder>/<person folder>."""
-    path = Path(photo_path)
-    return f"{path.parent.parent.name}/{path.parent.name}"
 
 
 def load_split(data: Path, cache_root: Path, pipeline: FacePipeline, split: str, min_photos: int = 1,
