@@ -7,10 +7,15 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from app.cli import main
+from app.core.backup import backup, restore
+from app.core.db import Database
+from app.core.migrate import upgrade_database
 from app.core.settings import get_settings
 from app.main import create_app
+from app.people.models import Person
 from tests.conftest import ADMIN, enroll, make_settings, photos, read, verify
 
 
@@ -50,3 +55,23 @@ def test_backup_restore_round_trip(client: TestClient, tmp_path: Path, monkeypat
         assert len(restored.get("/v1/admin/events", headers=ADMIN).json()["items"]) == 2
         carol = enroll(restored, "Carol", photos("Donald_Rumsfeld")[:2])  # ids continue past the restored ones
         assert carol["person"]["id"] == 3 and min(carol["added_templates"]) > 6
+
+
+def test_truncated_backup_is_refused_and_restores_nothing(client: TestClient, tmp_path: Path,
+                                                           database_url: str, other_database_url: str) -> None:
+    enroll(client, "Alice", photos("Colin_Powell")[:3])
+    full = tmp_path / "full.jsonl.gz"
+    backup(Database(database_url), full)
+    with gzip.open(full, "rt") as f:
+        lines = f.readlines()
+    cut = tmp_path / "cut.jsonl.gz"
+    with gzip.open(cut, "wt") as f:
+        f.writelines(lines[:-2])  # the last two rows lost, as a copy interrupted mid-way would
+    upgrade_database(other_database_url)
+    target = Database(other_database_url)
+    with pytest.raises(ValueError, match="incomplete"):
+        restore(target, cut)
+    with target.session() as session:
+        assert session.scalar(select(func.count()).select_from(Person)) == 0  # all or nothing
+    assert restore(target, full)["counts"]["face_template"] == 3
+    target.engine.dispose()
