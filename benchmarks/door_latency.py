@@ -12,7 +12,6 @@ given as a ratio to it.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import socket
@@ -25,12 +24,12 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-from PIL import Image
 
 from app.core.db import Database
 from app.core.migrate import upgrade_database
 from app.core.settings import REPO_ROOT, Settings
 from app.face.encoder import Encoder
+from benchmarks.face_pipeline import letterbox_jpeg
 from benchmarks.load import run_doors
 from benchmarks.memory import rss_mb
 from benchmarks.seed import insert_synthetic_templates
@@ -40,18 +39,10 @@ PEOPLE = ["Colin_Powell", "Tony_Blair", "Donald_Rumsfeld", "Gerhard_Schroeder", 
           "Junichiro_Koizumi", "Jean_Chretien", "John_Ashcroft", "Jacques_Chirac"]
 STRANGERS = ["Luiz_Inacio_Lula_da_Silva", "Gloria_Macapagal_Arroyo", "Arnold_Schwarzenegger", "Laura_Bush"]
 KEY = "bench-admin-key"
+FRAME = (640, 480)
 CONFIGS = {"ours": {}, "baseline": {"FACEGATE_MIN_FACE_SIZE": "20", "FACEGATE_DETECT_MAX_SIDE": "100000",
                                     "FACEGATE_INFERENCE_BACKEND": "torch", "FACEGATE_FACE_BATCH_MAX": "1",
                                     "FACEGATE_FACE_WORKERS": "1", "FACEGATE_INFERENCE_THREADS": "2"}}
-
-
-def door_jpeg(path: Path) -> bytes:
-    photo = Image.open(path).convert("RGB")
-    canvas = Image.new("RGB", (640, 480), (110, 110, 110))
-    canvas.paste(photo.resize((400, 400)), (120, 40))
-    out = io.BytesIO()
-    canvas.save(out, format="JPEG", quality=90)
-    return out.getvalue()
 
 
 def free_port() -> int:
@@ -106,8 +97,8 @@ def bench(gallery: int, config: str, doors_list: list[int], per_door: int) -> di
                 files = [("images", (p.name, p.read_bytes())) for p in sorted((LFW / name).glob("*.jpg"))[:3]]
                 httpx.post(f"{url}/v1/people", headers=headers, data={"name": name, "allow_duplicate": "true"},
                            files=files, timeout=120).raise_for_status()
-            probes = [door_jpeg(p) for name in PEOPLE for p in sorted((LFW / name).glob("*.jpg"))[5:8]]
-            probes += [door_jpeg(sorted((LFW / name).glob("*.jpg"))[0]) for name in STRANGERS]
+            probes = [letterbox_jpeg(p, FRAME) for name in PEOPLE for p in sorted((LFW / name).glob("*.jpg"))[5:8]]
+            probes += [letterbox_jpeg(sorted((LFW / name).glob("*.jpg"))[0], FRAME) for name in STRANGERS]
             run_doors(1, http_door(url, probes, 3))  # warm-up
             results = {str(d): run_doors(d, http_door(url, probes, max(per_door, 40 // d))) for d in doors_list}
             return {**results, "server_rss_mb": rss_mb(process.pid)}
