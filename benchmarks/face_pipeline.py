@@ -79,6 +79,8 @@ def run(args: argparse.Namespace, graphs: Path) -> None:
     encoder = Encoder.load(settings.model_card)
     onnx = Encoder.load(settings.model_card)
     onnx.use_onnx(graphs, args.threads)
+    channels_last = Encoder.load(settings.model_card)
+    channels_last.network.to(memory_format=torch.channels_last)  # the other CPU option, for comparison
     policy = QualityPolicy()
     ours = FaceDetector(settings.min_face_size, settings.mtcnn_scale_factor, settings.detect_max_side)
     ours_onnx = FaceDetector(settings.min_face_size, settings.mtcnn_scale_factor, settings.detect_max_side)
@@ -122,7 +124,7 @@ def run(args: argparse.Namespace, graphs: Path) -> None:
             lambda: align_face(image, face.landmarks, align.template, align.size), args.runs))
         chip = align_face(image, face.landmarks, align.template, align.size)[None]
         batch = np.repeat(chip, 16, axis=0)
-        for name, model in (("PyTorch", encoder), ("ONNX Runtime", onnx)):
+        for name, model in (("PyTorch", encoder), ("PyTorch channels-last", channels_last), ("ONNX Runtime", onnx)):
             summary(f"{name}: encode 1 face (flip-averaged)", timed(lambda m=model: m.embed(chip), args.runs))
             per_chip = [t / 16 for t in timed(lambda m=model: m.embed(batch), max(10, args.runs // 5))]
             summary(f"{name}: encode, per face in a batch of 16", per_chip)
