@@ -5,7 +5,7 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from app.admin.calibration import CalibrationData, calibrate, score_sets
-from tests.conftest import ADMIN, enroll, photos, read, verify
+from tests.helpers import ADMIN, enroll, photos, read, verify
 
 PEOPLE = ["Colin_Powell", "Tony_Blair", "Gerhard_Schroeder", "Ariel_Sharon", "Hugo_Chavez"]
 

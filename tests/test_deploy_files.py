@@ -9,7 +9,7 @@ import re
 
 import yaml
 
-from app.core.settings import REPO_ROOT
+from tests.helpers import REPO_ROOT
 
 
 def test_compose_file_wires_postgres_health_and_replicas() -> None:

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from app.core.settings import REPO_ROOT
-from tests.conftest import ADMIN, ADMIN_KEY, photos, read
+from tests.helpers import ADMIN, ADMIN_KEY, REPO_ROOT, photos, read
 
 BIN = Path(sys.executable).parent
 

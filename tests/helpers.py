@@ -1,0 +1,96 @@
+"""Test helpers: real photos from FACEGATE_TEST_DATA, keys, and the enrol/verify calls tests repeat."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from app.core.settings import Settings
+from app.training.data import data_root, is_validation_identity
+
+DATA = data_root()
+LFW = DATA / "lfw-dev"
+CELEBA = DATA / "celeba-dev"
+ADMIN_KEY = "fg_test_admin_key_0123456789"
+REPO_ROOT = Path(__file__).resolve().parents[1]  # the source checkout under test (deploy files, scripts)
+
+
+def photos(person: str, dataset: Path = LFW) -> list[Path]:
+    return sorted((dataset / person).glob("*.jpg"))
+
+
+def read(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+def validation_people(dataset: Path, count: int, min_photos: int = 5) -> list[str]:
+    """People on the held-out side of the training split, so the model never trained on them."""
+    chosen = []
+    for person in sorted(p.name for p in dataset.iterdir() if p.is_dir()):
+        if is_validation_identity(f"{dataset.name}/{person}") and len(photos(person, dataset)) >= min_photos:
+            chosen.append(person)
+            if len(chosen) == count:
+                break
+    return chosen
+
+
+def jpeg(image: Image.Image, quality: int = 90, **kwargs) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=quality, **kwargs)
+    return out.getvalue()
+
+
+def two_faces(a: Path, b: Path) -> bytes:
+    """Two real portraits side by side: a photo with several faces."""
+    left, right = Image.open(a).convert("RGB"), Image.open(b).convert("RGB")
+    canvas = Image.new("RGB", (left.width + right.width, max(left.height, right.height)))
+    canvas.paste(left, (0, 0))
+    canvas.paste(right, (left.width, 0))
+    return jpeg(canvas)
+
+
+def no_face() -> bytes:
+    """A photo-sized image with texture and colour but no face."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:240, 0:320]
+    base = np.stack([x / 320 * 255, y / 240 * 255, (x + y) / 560 * 255], axis=2)
+    return jpeg(Image.fromarray(np.clip(base + rng.normal(0, 20, base.shape), 0, 255).astype("uint8")))
+
+
+def make_settings(data_dir: Path, database_url: str, **overrides) -> Settings:
+    return Settings(data_dir=data_dir, database_url=database_url, admin_key=ADMIN_KEY, index_poll_seconds=0.2,
+                    **overrides)
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+ADMIN = auth(ADMIN_KEY)
+
+
+def make_key(client: TestClient, role: str, door_id: int | None = None) -> dict[str, str]:
+    """Create a key the way `facegate keys create` does, in the app's own database."""
+    from app.keys.service import create_key
+
+    with client.app.state.runtime.db.session() as session:
+        _, secret = create_key(session, role, f"test {role}", door_id)
+    return auth(secret)
+
+
+def enroll(client: TestClient, name: str, files: list[Path], headers: dict = ADMIN, **form) -> dict:
+    response = client.post("/v1/people", headers=headers, data={"name": name, **form},
+                           files=[("images", (p.name, read(p), "image/jpeg")) for p in files])
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def verify(client: TestClient, image: bytes, headers: dict = ADMIN, **form) -> dict:
+    response = client.post("/v1/access/verify", headers=headers, data=form,
+                           files={"image": ("probe.jpg", image, "image/jpeg")})
+    assert response.status_code == 200, response.text
+    return response.json()
