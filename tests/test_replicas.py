@@ -5,61 +5,13 @@ Docker), replica B by `facegate serve`; both talk real HTTP on loopback ports.
 """
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
-from tests.helpers import ADMIN, ADMIN_KEY, REPO_ROOT, photos, read
-
-BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def server(database_url: str, data_dir: Path, via_entrypoint: bool) -> Iterator[tuple[str, subprocess.Popen]]:
-    port = _free_port()
-    env = {**os.environ, "FACEGATE_DATABASE_URL": database_url, "FACEGATE_DATA_DIR": str(data_dir),
-           "FACEGATE_ADMIN_KEY": ADMIN_KEY, "FACEGATE_INDEX_POLL_SECONDS": "0.2", "FACEGATE_LOG_LEVEL": "WARNING",
-           "FACEGATE_HOST": "127.0.0.1", "FACEGATE_PORT": str(port), "FACEGATE_BIN": str(BIN / "facegate"),
-           "PYTHON_BIN": sys.executable}
-    command = ([str(REPO_ROOT / "docker" / "entrypoint.sh")] if via_entrypoint else
-               [str(BIN / "facegate"), "serve", "--host", "127.0.0.1", "--port", str(port)])
-    log = open(data_dir.parent / f"server-{port}.log", "w")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, f"server exited: {Path(log.name).read_text()[-3000:]}"
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "server not ready within 120 s"
-            time.sleep(0.3)
-        yield url, process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-        if "Traceback" in Path(log.name).read_text():
-            print(Path(log.name).read_text()[-5000:])  # shown by pytest when the test fails
+from tests.helpers import ADMIN, photos, read, server
 
 
 def _verify(url: str, image: bytes) -> dict:
