@@ -15,6 +15,8 @@ from app.admin.router import router as admin_router
 from app.core.errors import install_error_handlers
 from app.core.observability import GALLERY_REVISION, GALLERY_TEMPLATES, RequestContextMiddleware, configure_logging
 from app.core.settings import Settings, get_settings
+from app.admin.keys import router as keys_router
+from app.people.crops import reseal_crops
 from app.people.router import router as people_router
 from app.runtime import RuntimeDep, start_runtime
 
@@ -27,6 +29,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = start_runtime(settings)
+        with runtime.db.session() as session:
+            sealed = reseal_crops(session, runtime.data_keys, only_plain=True)
+        if sealed:
+            log.info("sealed plain face crops", extra={"crops": sealed})
         runtime.sync.start(settings.index_poll_seconds)
         app.state.runtime = runtime
         app.state.db = runtime.db
@@ -44,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(people_router)
     app.include_router(access_router)
     app.include_router(admin_router)
+    app.include_router(keys_router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict:

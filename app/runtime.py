@@ -16,8 +16,11 @@ from app.face.pipeline import FacePipeline
 from app.face.worker import FaceWorker
 from app.gallery.index import Gallery
 from app.gallery.sync import GallerySync
-from app.keys.models import ADMIN
-from app.keys.service import ensure_key
+from app.keys.ratelimit import FailureLimiter
+from app.keys.service import ensure_bootstrap_key
+from app.security.chain import AuditChain
+from app.security.crypto import DataKeys
+from app.security.secret import ServerSecret
 
 
 @dataclass
@@ -29,6 +32,10 @@ class Runtime:
     sync: GallerySync
     face_worker: FaceWorker  # all CPU-bound face work, batched, one thread per core
     thresholds: Thresholds
+    secret: ServerSecret  # key hashes and the audit chain
+    data_keys: DataKeys  # crops and backups
+    chain: AuditChain
+    auth_limiter: FailureLimiter
 
     @property
     def model_id(self) -> str:
@@ -40,10 +47,12 @@ def start_runtime(settings: Settings) -> Runtime:
     model mismatch."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade_database(settings.sqlalchemy_url)
-    db = Database(settings.sqlalchemy_url)
-    if settings.admin_key:
-        with db.session() as session:
-            ensure_key(session, settings.admin_key, ADMIN, "FACEGATE_ADMIN_KEY")
+    db, secret, chain = open_database(settings)
+    data_keys = DataKeys.load(settings.data_key_path, settings.data_key)
+    with db.session() as session:
+        chain.seal_legacy(session)
+        if settings.admin_key:
+            ensure_bootstrap_key(session, secret, settings.admin_key)
     pipelines = serving_pipelines(settings)
     pipeline = pipelines[0]
     gallery = Gallery(pipeline.encoder.dim, settings.gallery_exact_max, settings.gallery_nprobe)
@@ -52,7 +61,17 @@ def start_runtime(settings: Settings) -> Runtime:
         sync.save(settings.index_snapshot_path)  # so that even a crash restarts from here
     worker = FaceWorker(pipelines, settings.face_batch_max, settings.face_batch_wait_ms)
     thresholds = Thresholds(pipeline.encoder.recommended_threshold)
-    return Runtime(settings, db, pipeline, gallery, sync, worker, thresholds)
+    return Runtime(settings, db, pipeline, gallery, sync, worker, thresholds, secret, data_keys, chain,
+                   FailureLimiter(settings.auth_failures_per_minute))
+
+
+def open_database(settings: Settings) -> tuple[Database, ServerSecret, AuditChain]:
+    """The database with its audit chain sealing every commit (the server and the CLI alike)."""
+    db = Database(settings.sqlalchemy_url)
+    secret = ServerSecret.load(settings.secret_path)
+    chain = AuditChain(secret)
+    chain.install(db.sessions)
+    return db, secret, chain
 
 
 def get_runtime(request: Request) -> Runtime:

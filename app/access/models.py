@@ -7,10 +7,16 @@ from sqlalchemy import Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, utcnow
+from app.security.chain import Chained, ChainSpec
 
 
-class AccessEvent(Base):
+class AccessEvent(Chained, Base):
     __tablename__ = "access_event"
+    # The label is an admin's later judgement, not part of the record; names are chained apart.
+    __chain__ = ChainSpec(fields=("created_at", "door_id", "mode", "badge_id", "person_id", "matched_person_id",
+                                  "decision", "reason", "distance", "threshold", "model_id", "latency_ms",
+                                  "face_probability", "face_px", "api_key_id"),
+                          names=(("person_name", "person_id"), ("matched_person_name", "matched_person_id")))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

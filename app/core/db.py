@@ -30,6 +30,7 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
             cursor.execute("PRAGMA synchronous=FULL")  # a committed audit record survives a crash
             cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA secure_delete=ON")  # deleted crops and vectors are overwritten, not left in free pages
             cursor.close()
 
         return engine
@@ -44,6 +45,13 @@ class Database:
 
     def session(self) -> Session:
         return self.sessions()
+
+    def wipe_freed_pages(self) -> None:
+        """SQLite: copy the WAL into the database file and truncate it, so deleted rows (overwritten
+        there by secure_delete) do not linger in the log either. PostgreSQL: nothing to do here."""
+        if self.url.startswith("sqlite"):
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def scoped(self) -> Iterator[Session]:
         with self.sessions() as session:

@@ -17,7 +17,8 @@ def _body(reason: str, message: str, **extra: Any) -> dict:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(_body(exc.reason, exc.message, **exc.extra), status_code=exc.status)
+        headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
+        return JSONResponse(_body(exc.reason, exc.message, **exc.extra), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -32,7 +32,15 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str = ""  # empty: SQLite file data_dir/facegate.db
     model_card: Path = Field(default_factory=default_model_card)
-    admin_key: str = ""  # if set at start, this key exists as an admin key
+    admin_key: str = ""  # if set at start, this key exists as an admin key (a changed value revokes the old one)
+
+    # Security (README, Security)
+    secret_file: Path | None = None  # HMAC secret for key hashes and the audit chain; default data_dir/server-secret
+    data_key_file: Path | None = None  # AES-GCM keys for crops and backups; default data_dir/data-keys.json
+    data_key: str = ""  # base64 of 32 bytes: use this one data key instead of the key file
+    auth_failures_per_minute: int = 10  # failed authentications per client address before 429
+    event_retention_days: int = 0  # `facegate audit purge` deletes events older than this (0: keep)
+    erase_names_after_days: int = 0  # ... and replaces names in events older than this by pseudonyms (0: never)
 
     # Door photos
     max_upload_bytes: int = 10 * 2**20
@@ -66,6 +74,14 @@ class Settings(BaseSettings):
     @property
     def index_snapshot_path(self) -> Path | None:
         return self.data_dir / "gallery-snapshot.npz" if self.index_snapshot else None
+
+    @property
+    def secret_path(self) -> Path:
+        return self.secret_file or self.data_dir / "server-secret"
+
+    @property
+    def data_key_path(self) -> Path:
+        return self.data_key_file or self.data_dir / "data-keys.json"
 
     @property
     def sqlalchemy_url(self) -> str:

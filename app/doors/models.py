@@ -7,6 +7,7 @@ from sqlalchemy import Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, utcnow
+from app.security.chain import Chained, ChainSpec
 
 FACE_MODE = "face"
 BADGE_MODE = "badge"
@@ -22,10 +23,11 @@ class Door(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ThresholdChange(Base):
+class ThresholdChange(Chained, Base):
     """Every threshold ever set; the latest global row (door_id NULL) is the one in force."""
 
     __tablename__ = "threshold_change"
+    __chain__ = ChainSpec(fields=("door_id", "threshold", "previous", "reason", "api_key_id", "created_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     door_id: Mapped[int | None] = mapped_column(ForeignKey("door.id"), index=True)

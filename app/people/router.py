@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/people", tags=["people"], dependencies=[Depends(r
 
 def _enrolment(runtime: RuntimeDep) -> service.Enrolment:
     return service.Enrolment(runtime.face_worker, runtime.sync, runtime.thresholds, runtime.model_id,
-                             runtime.settings.max_images_per_enrollment)
+                             runtime.settings.max_images_per_enrollment, runtime.data_keys)
 
 
 EnrolmentDep = Annotated[service.Enrolment, Depends(_enrolment)]
@@ -68,6 +68,8 @@ def patch_person(person_id: int, patch: PersonPatch, session: SessionDep) -> Per
 def delete_person(person_id: int, session: SessionDep, runtime: RuntimeDep) -> Response:
     person = service.get_person(session, person_id)
     service.remove_templates(session, runtime.sync, person, list(person.templates), delete_person=True)
+    session.close()
+    runtime.db.wipe_freed_pages()
     return Response(status_code=204)
 
 

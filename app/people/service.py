@@ -26,6 +26,8 @@ from app.face.worker import FaceWorker
 from app.gallery.models import FaceTemplate
 from app.gallery.sync import GallerySync
 from app.gallery.transaction import index_transaction
+from app.security.crypto import DataKeys
+from app.people.crops import seal_crop
 from app.people.models import Person
 from app.people.schemas import FileRejection, PersonPatch
 
@@ -44,6 +46,7 @@ class Enrolment:
     thresholds: Thresholds
     model_id: str
     max_images: int
+    data_keys: DataKeys  # crops are stored sealed
 
 
 @dataclass
@@ -101,7 +104,8 @@ def _store_templates(session: Session, enrolment: Enrolment, person: Person, ana
     """Insert templates and index them in one transaction with the person's other changes."""
     templates = [FaceTemplate(person=person, vector=v.astype(np.float32).tobytes(), model_id=enrolment.model_id,
                               probability=c.detection.probability, face_px=c.detection.size,
-                              sharpness=c.sharpness, chip_png=_chip_png(c.chip), source_filename=name)
+                              sharpness=c.sharpness, chip_png=seal_crop(enrolment.data_keys, _chip_png(c.chip)),
+                              source_filename=name)
                  for (name, c), v in zip(analyzed.accepted, analyzed.vectors)]
     try:
         with index_transaction(session, enrolment.sync) as tx:
