@@ -5,11 +5,16 @@ deletes the local index snapshot). The file
 records the model id the templates were made with, which the restored service must load.
 Rows are streamed both ways (each template carries its aligned crop, ~30 KB: a large
 gallery does not fit in memory), and the backup reads one consistent snapshot.
+
+The file is encrypted as a whole under the current data key (app/security/stream.py: a cut or
+altered file is refused), and carries the audit chain: restore verifies it before committing.
+The server secret and the data keys are not in it; a restoring site needs both files.
 """
 from __future__ import annotations
 
 import base64
 import gzip
+import io
 import json
 from collections.abc import Iterator
 from datetime import datetime
@@ -17,13 +22,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy import Connection, DateTime, LargeBinary, Table, func, insert, select, text
+from sqlalchemy.orm import Session
 
 from app.core.db import Database, utcnow
 from app.gallery.models import FaceTemplate
+from app.security.chain import AuditChain, ChainHead
+from app.security.crypto import DataKeys
+from app.security.stream import DecryptingReader, EncryptingWriter
 from app.tables import metadata
 
 FORMAT = "facegate-backup"
-VERSION = 1
+VERSION = 2  # 2: encrypted, with the audit chain
 CHUNK_ROWS = 500  # rows read or inserted at once
 
 
@@ -45,9 +54,10 @@ def _consistent_read(conn: Connection) -> Connection:
     return conn
 
 
-def backup(db: Database, out: Path) -> dict:
-    """Write every table's rows, in dependency order, to a gzipped JSON-lines file."""
-    with db.engine.connect() as conn, gzip.open(out, "wt", encoding="utf-8") as f:
+def backup(db: Database, out: Path, keys: DataKeys) -> dict:
+    """Write every table's rows, in dependency order, to an encrypted, gzipped JSON-lines file."""
+    with db.engine.connect() as conn, open(out, "wb") as raw, EncryptingWriter(raw, keys) as sealed, \
+            gzip.GzipFile(fileobj=sealed, mode="wb") as zipped, io.TextIOWrapper(zipped, encoding="utf-8") as f:
         conn = _consistent_read(conn)
         models = conn.execute(select(FaceTemplate.model_id).distinct()).scalars().all()
         revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -92,13 +102,17 @@ def _backup_rows(f: TextIO) -> Iterator[tuple[Table, list[dict]]]:
         yield table, chunk
 
 
-def restore(db: Database, source: Path) -> dict:
+def restore(db: Database, source: Path, keys: DataKeys, chain: AuditChain) -> dict:
     """Load a backup into an empty, migrated database, all or nothing; keep ids, and move id
-    sequences past them. A file with fewer or more rows than its manifest counts is refused."""
-    with gzip.open(source, "rt", encoding="utf-8") as f, db.engine.begin() as conn:
+    sequences past them. A file with fewer or more rows than its manifest counts, or whose audit
+    chain does not verify under this server's secret, is refused."""
+    with open(source, "rb") as raw, io.BufferedReader(DecryptingReader(raw, keys)) as plain, \
+            gzip.GzipFile(fileobj=plain, mode="rb") as zipped, io.TextIOWrapper(zipped, encoding="utf-8") as f, \
+            db.engine.begin() as conn:
         manifest = json.loads(f.readline())
         if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
             raise ValueError(f"{source} is not a facegate backup of version {VERSION}")
+        conn.execute(ChainHead.__table__.delete().where(ChainHead.seq == 0))  # fresh heads; the backup has its own
         for table in metadata.sorted_tables:
             if conn.execute(select(func.count()).select_from(table)).scalar():
                 raise ValueError(f"table {table.name} is not empty: restore needs a fresh database")
@@ -108,9 +122,17 @@ def restore(db: Database, source: Path) -> dict:
             restored[table.name] = restored.get(table.name, 0) + len(rows)
         if restored != manifest["counts"]:
             raise ValueError(f"{source} is incomplete: rows {restored}, manifest {manifest['counts']}")
+        with Session(bind=conn) as session:
+            audit = chain.verify(session, release=False)
+        if not audit["ok"]:
+            raise ValueError(f"{source}: the audit chain does not verify: {_first_problem(audit)}")
         if conn.dialect.name == "postgresql":
             for table in metadata.sorted_tables:
                 (key,) = table.primary_key.columns
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{key.name}'), "
                                   f"GREATEST((SELECT MAX({key.name}) FROM {table.name}), 1))"))
     return manifest
+
+
+def _first_problem(audit: dict) -> str:
+    return next(t["message"] for t in audit["tables"].values() if t.get("problem"))

@@ -96,60 +96,135 @@ def cmd_serve(args: argparse.Namespace) -> None:
                 log_config=None, access_log=False, timeout_graceful_shutdown=30)
 
 
-def cmd_migrate(_: argparse.Namespace) -> None:
+class CliError(Exception):
+    """A mistake in how the command was called (exit 2), as opposed to a refused operation (exit 1)."""
+
+
+def _emit(payload: object) -> None:
+    """Results go to stdout as JSON; everything said to people goes to stderr."""
+    print(json.dumps(payload))
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _open(create: bool = False):  # noqa: ANN202 - (Database, ServerSecret, AuditChain)
+    """The configured database, migrated; refuses to make a new SQLite file unless `create`."""
     from app.core.migrate import upgrade_database
+    from app.runtime import open_database
 
     settings = get_settings()
+    if not settings.database_url and not create and not (settings.data_dir / "facegate.db").exists():
+        raise CliError(f"no database at {(settings.data_dir / 'facegate.db').resolve()}: set FACEGATE_DATA_DIR "
+                       "(environment or .env) or pass --data-dir; `facegate migrate` creates a new one")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade_database(settings.sqlalchemy_url)
-    print("database at head")
+    return open_database(settings)
+
+
+def _data_keys():  # noqa: ANN202
+    from app.security.crypto import DataKeys
+
+    settings = get_settings()
+    return DataKeys.load(settings.data_key_path, settings.data_key)
+
+
+def cmd_migrate(_: argparse.Namespace) -> None:
+    db, _, chain = _open(create=True)
+    with db.session() as session:
+        chain.seal_legacy(session)
+    _say("database at head")
 
 
 def cmd_keys(args: argparse.Namespace) -> None:
-    from app.core.db import Database
     from app.keys.service import create_key, list_keys, revoke_key
 
-    cmd_migrate(args)
-    db = Database(get_settings().sqlalchemy_url)
+    db, secret, _ = _open()
     with db.session() as session:
         if args.keys_command == "create":
-            row, secret = create_key(session, args.role, args.name or args.role, args.door)
-            print(json.dumps({"id": row.id, "role": row.role, "door_id": row.door_id, "key": secret}))
+            row, key = create_key(session, secret, args.role, args.name or args.role, args.door)
+            _emit({"id": row.id, "role": row.role, "door_id": row.door_id, "key": key})
+            _say("the key is shown this once; it is stored only as a keyed hash")
         elif args.keys_command == "list":
             for row in list_keys(session):
-                print(json.dumps({"id": row.id, "name": row.name, "prefix": row.prefix, "role": row.role,
-                                  "door_id": row.door_id, "revoked": row.revoked}))
-        elif revoke_key(session, args.id) is None:
-            sys.exit(f"no key {args.id}")
+                _emit({"id": row.id, "name": row.name, "prefix": row.prefix, "role": row.role,
+                       "door_id": row.door_id, "bootstrap": row.bootstrap, "revoked": row.revoked})
         else:
-            print(f"key {args.id} revoked")
+            row = revoke_key(session, args.id)
+            _emit({"id": row.id, "revoked": True})
+
+
+def cmd_rotate_data_key(_: argparse.Namespace) -> None:
+    from app.people.crops import reseal_crops
+
+    db, _, _ = _open()
+    keys = _data_keys()
+    new_id = keys.add_key()
+    with db.session() as session:
+        changed = reseal_crops(session, keys, only_plain=False)
+    keys.drop_old_keys()
+    _emit({"data_key": new_id, "crops_reencrypted": changed})
+    _say("older backups need the key file as it was when they were written")
+
+
+def cmd_audit(args: argparse.Namespace) -> None:
+    from datetime import timedelta
+
+    from app.core.db import utcnow
+    from app.security.chain import chained_models
+    from app.security.retention import pseudonymise_before, purge_before
+
+    db, _, chain = _open()
+    with db.session() as session:
+        if args.audit_command == "verify":
+            report = chain.verify(session)
+            _emit(report)
+            if not report["ok"]:
+                raise SystemExit(1)
+            return
+        settings = get_settings()
+        from app.access.models import AccessEvent
+
+        result: dict[str, int] = {}
+        if settings.erase_names_after_days > 0:
+            cutoff = utcnow() - timedelta(days=settings.erase_names_after_days)
+            result["names_pseudonymised"] = sum(pseudonymise_before(session, m, cutoff) for m in chained_models())
+        if settings.event_retention_days > 0:
+            cutoff = utcnow() - timedelta(days=settings.event_retention_days)
+            result["events_purged"] = purge_before(session, chain, AccessEvent, cutoff)
+        if not result:
+            _say("nothing to do: set FACEGATE_EVENT_RETENTION_DAYS and/or FACEGATE_ERASE_NAMES_AFTER_DAYS")
+        _emit(result)
+    db.wipe_freed_pages()
 
 
 def cmd_backup(args: argparse.Namespace) -> None:
     from app.backup import backup
-    from app.core.db import Database
 
-    manifest = backup(Database(get_settings().sqlalchemy_url), args.out)
-    print(json.dumps({"file": str(args.out), "model_ids": manifest["model_ids"], "counts": manifest["counts"]}))
+    db, _, _ = _open()
+    manifest = backup(db, args.out, _data_keys())
+    _emit({"file": str(args.out), "model_ids": manifest["model_ids"], "counts": manifest["counts"]})
 
 
 def cmd_restore(args: argparse.Namespace) -> None:
     from app.backup import restore
-    from app.core.db import Database
 
-    cmd_migrate(args)
+    db, _, chain = _open(create=True)
     settings = get_settings()
-    manifest = restore(Database(settings.sqlalchemy_url), args.file)
+    manifest = restore(db, args.file, _data_keys(), chain)
     if settings.index_snapshot_path:  # it reflects the database before the restore
         settings.index_snapshot_path.unlink(missing_ok=True)
-    print(json.dumps({"restored": manifest["counts"], "model_ids": manifest["model_ids"],
-                      "note": "start facegate with that model; the index is rebuilt from SQL at start"}))
+    _emit({"restored": manifest["counts"], "model_ids": manifest["model_ids"],
+           "note": "start facegate with that model; the index is rebuilt from SQL at start"})
 
 
 def build_parser() -> argparse.ArgumentParser:
     from app.keys.models import ROLES
 
     parser = argparse.ArgumentParser(prog="facegate", description=__doc__)
+    parser.add_argument("--data-dir", type=Path, help="the data directory (default: FACEGATE_DATA_DIR from the "
+                                                      "environment or .env, else ./var)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="migrate the database, load the model, rebuild the index, serve HTTP")
@@ -177,6 +252,14 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("id", type=int)
     for p in (create, keys.choices["list"], revoke):
         p.set_defaults(func=cmd_keys)
+    keys.add_parser("rotate-data-key", help="a new data key; every face crop re-encrypted under it").set_defaults(
+        func=cmd_rotate_data_key)
+
+    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)
+    audit.add_parser("verify", help="check the audit chain; exit 1 naming the first edited or deleted row"
+                     ).set_defaults(func=cmd_audit)
+    audit.add_parser("purge", help="apply FACEGATE_EVENT_RETENTION_DAYS and FACEGATE_ERASE_NAMES_AFTER_DAYS"
+                     ).set_defaults(func=cmd_audit)
 
     models = sub.add_parser("models", help="manage encoder models").add_subparsers(dest="models_command",
                                                                                   required=True)
@@ -229,8 +312,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Exit 0 done, 1 refused (the message says why), 2 called wrongly; never a traceback for those."""
+    import os
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.core.reasons import DomainError
+
     args = build_parser().parse_args(argv)
-    args.func(args)
+    if args.data_dir is not None:
+        os.environ["FACEGATE_DATA_DIR"] = str(args.data_dir)
+        get_settings.cache_clear()
+    try:
+        args.func(args)
+    except CliError as exc:
+        _say(f"facegate: error: {exc}")
+        raise SystemExit(2) from None
+    except DomainError as exc:
+        _say(f"facegate: {exc.reason}: {exc.message}")
+        raise SystemExit(1) from None
+    except (ValueError, OSError, SQLAlchemyError) as exc:
+        _say(f"facegate: error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

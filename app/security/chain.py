@@ -126,10 +126,12 @@ class AuditChain:
         session.commit()
         return sealed
 
-    def verify(self, session: Session) -> dict:
-        """Walk every chain; the first broken link per table, or ok."""
+    def verify(self, session: Session, release: bool = True) -> dict:
+        """Walk every chain; the first broken link per table, or ok. `release`: end the read
+        transaction afterwards (not when verifying inside someone else's transaction)."""
         tables = {m.__tablename__: self._verify_table(session, m) for m in chained_models()}
-        session.rollback()  # release the head locks
+        if release:
+            session.rollback()
         broken = {name: result for name, result in tables.items() if result.get("problem")}
         return {"ok": not broken, "tables": tables}
 
