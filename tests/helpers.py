@@ -70,8 +70,8 @@ def no_face() -> bytes:
 
 
 def make_settings(data_dir: Path, database_url: str, **overrides) -> Settings:
-    return Settings(data_dir=data_dir, database_url=database_url, admin_key=ADMIN_KEY, index_poll_seconds=0.2,
-                    **overrides)
+    return Settings(**{"data_dir": data_dir, "database_url": database_url, "admin_key": ADMIN_KEY,
+                       "index_poll_seconds": 0.2, **overrides})
 
 
 def auth(key: str) -> dict[str, str]:
