@@ -20,6 +20,7 @@ def test_keys_made_by_the_cli_work_and_revocation_bites(client: TestClient, data
                                                        monkeypatch: pytest.MonkeyPatch,
                                                        capsys: pytest.CaptureFixture) -> None:
     monkeypatch.setenv("FACEGATE_DATABASE_URL", database_url)
+    monkeypatch.setenv("FACEGATE_DATA_DIR", str(client.app.state.runtime.settings.data_dir))  # its server secret
     get_settings.cache_clear()
     try:
         created = json.loads(_cli(capsys, "keys", "create", "--role", "terminal", "--name", "door 1")[0])
