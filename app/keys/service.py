@@ -90,7 +90,7 @@ def revoke_key(session: Session, key_id: int, actor_key_id: int | None = None, d
     """Revoke a key for good (again is fine); UNKNOWN_KEY if there is no such key."""
     row = session.get(ApiKey, key_id)
     if row is None:
-        raise DomainError(UNKNOWN_KEY, f"there is no key {key_id}")
+        raise DomainError(UNKNOWN_KEY, f"no key {key_id}")
     if not row.revoked:
         row.revoked = True
         session.add(SecurityEvent(kind=KEY_REVOKED, api_key_id=row.id, actor_key_id=actor_key_id, detail=detail))
