@@ -88,7 +88,8 @@ class DecryptingReader(io.RawIOBase):
                     raise DecryptionError("data follows the final block")
                 self.done = True
             return
-        raise DecryptionError(f"block {self.counter - 1} was altered or cut")
+        raise DecryptionError(f"block {self.counter - 1} was altered or cut, or the file was encrypted "
+                              "under another data key")
 
     def readinto(self, target) -> int:  # noqa: ANN001 - a writable buffer
         while not self.pending and not self.done:
