@@ -23,6 +23,9 @@ from app.core.db import Base
 from app.security.secret import ServerSecret
 
 
+PENDING = "audit_chain_pending"  # session.info: chained rows inserted and not yet sealed
+
+
 @dataclass(frozen=True)
 class ChainSpec:
     fields: tuple[str, ...]  # columns the row HMAC covers (label-like columns that may change are left out)
@@ -100,15 +103,20 @@ class AuditChain:
     def install(self, sessions: sessionmaker) -> None:
         """Seal every chained row a session adds, in the transaction that adds it."""
 
+        @event.listens_for(sessions, "after_flush")
+        def _note_new(session: Session, _context: Any) -> None:
+            for obj in session.new:  # still the pre-flush state here: the rows just inserted
+                if getattr(type(obj), "__chain__", None) is not None:
+                    session.info.setdefault(PENDING, {}).setdefault(type(obj), []).append(obj)
+
+        @event.listens_for(sessions, "after_rollback")
+        def _forget(session: Session) -> None:
+            session.info.pop(PENDING, None)
+
         @event.listens_for(sessions, "before_commit")
         def _seal_new(session: Session) -> None:
-            pending: dict[type, list[Any]] = {}
-            for obj in session.new:
-                if getattr(type(obj), "__chain__", None) is not None:
-                    pending.setdefault(type(obj), []).append(obj)
-            if not pending:
-                return
             session.flush()
+            pending: dict[type, list[Any]] = session.info.pop(PENDING, {})
             for model in sorted(pending, key=lambda c: c.__tablename__):  # one lock order: no deadlock
                 self._seal(session, self._head(session, model), model, pending[model])
             session.flush()
@@ -143,7 +151,7 @@ class AuditChain:
         if stray is not None and head.legacy_sealed:
             return _broken("inserted", stray, None, f"{model.__tablename__} row {stray} was not written by facegate")
         seq, mac, count = head.start_seq, head.start_mac, 0
-        for row in _rows_in_chain(session, model, head.start_seq):
+        for row in _rows_in_chain(session, model, head.start_seq, head.seq):  # rows appended since: not yet
             if row.chain_seq != seq + 1:
                 return _broken("deleted", row.id, row.chain_seq,
                                f"{model.__tablename__} rows {seq + 1}..{row.chain_seq - 1} of the chain are "
@@ -155,7 +163,8 @@ class AuditChain:
             return _broken("deleted", None, seq + 1, f"the last {head.seq - seq} {model.__tablename__} rows "
                                                      "of the chain are missing" if head.seq > seq
                            else f"the chain head of {model.__tablename__} does not match its last row")
-        return {"rows": count, "first_seq": head.start_seq + 1, "last_seq": seq}
+        # An outside copy of (last_seq, last_mac) also catches a cut tail with a rewritten head.
+        return {"rows": count, "first_seq": head.start_seq + 1, "last_seq": seq, "last_mac": mac}
 
     def _names_ok(self, model: type, row: Any) -> bool:
         spec: ChainSpec = model.__chain__
@@ -170,10 +179,11 @@ def _broken(problem: str, row_id: int | None, seq: int | None, message: str) -> 
     return {"problem": problem, "row_id": row_id, "seq": seq, "message": message}
 
 
-def _rows_in_chain(session: Session, model: type, after: int, batch: int = 1000) -> Iterator[Any]:
-    """Sealed rows past `after` in chain order, a batch at a time (the trail may be long)."""
+def _rows_in_chain(session: Session, model: type, after: int, upto: int, batch: int = 1000) -> Iterator[Any]:
+    """Sealed rows in (after, upto] in chain order, a batch at a time (the trail may be long)."""
     while True:
-        rows = session.scalars(select(model).where(model.chain_seq > after).order_by(model.chain_seq)
+        rows = session.scalars(select(model).where(model.chain_seq > after, model.chain_seq <= upto)
+                               .order_by(model.chain_seq)
                                .limit(batch)).all()
         if not rows:
             return
