@@ -40,6 +40,11 @@ def test_keys_are_hmac_hashed_managed_by_api_and_the_bootstrap_key_is_replaced(
         assert all("key" not in k for k in listed)
         assert client.post("/v1/access/verify", headers=auth(secret),
                            files={"image": ("p.jpg", no_face(), "image/jpeg")}).status_code == 200
+        elsewhere = client.post("/v1/access/verify", headers=auth(secret), data={"door_id": "7"},
+                                files={"image": ("p.jpg", no_face(), "image/jpeg")})
+        assert elsewhere.status_code == 403
+        assert _sql(database_url, "SELECT kind, detail FROM security_event WHERE detail LIKE '%wrong_door'")[0][0] \
+            == "auth_forbidden"
         assert client.delete(f"/v1/admin/keys/{made.json()['id']}", headers=ADMIN).status_code == 204
         assert client.delete("/v1/admin/keys/999", headers=ADMIN).json()["detail"]["reason"] == "unknown_key"
     stored = _sql(database_url, "SELECT key_hash, prefix, hash_scheme FROM api_key WHERE bootstrap")
