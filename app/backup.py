@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import Connection, DateTime, LargeBinary, Table, func, insert, select, text
+from sqlalchemy import Connection, DateTime, Integer, LargeBinary, Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.core.db import Database, utcnow
@@ -129,6 +129,8 @@ def restore(db: Database, source: Path, keys: DataKeys, chain: AuditChain) -> di
         if conn.dialect.name == "postgresql":
             for table in metadata.sorted_tables:
                 (key,) = table.primary_key.columns
+                if not isinstance(key.type, Integer):  # a named row (the chain heads): no sequence
+                    continue
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{key.name}'), "
                                   f"GREATEST((SELECT MAX({key.name}) FROM {table.name}), 1))"))
     return manifest
