@@ -85,8 +85,9 @@ def make_key(client: TestClient, role: str, door_id: int | None = None) -> dict[
     """Create a key the way `facegate keys create` does, in the app's own database."""
     from app.keys.service import create_key
 
-    with client.app.state.runtime.db.session() as session:
-        _, secret = create_key(session, role, f"test {role}", door_id)
+    runtime = client.app.state.runtime
+    with runtime.db.session() as session:
+        _, secret = create_key(session, runtime.secret, role, f"test {role}", door_id)
     return auth(secret)
 
 
