@@ -22,6 +22,9 @@ from app.backup import backup, restore
 from app.core.db import Database
 from app.core.migrate import upgrade_database
 from app.gallery.models import FaceTemplate
+from app.security.chain import AuditChain
+from app.security.crypto import DataKeys
+from app.security.secret import ServerSecret
 from benchmarks.memory import rss_mb
 from benchmarks.seed import insert_synthetic_templates
 
@@ -42,12 +45,14 @@ def run(templates: int, folder: Path) -> dict:
         conn.execute(update(FaceTemplate).values(chip_png=rng.integers(0, 256, CROP_BYTES, np.uint8).tobytes()))
     before = rss_mb()
     start = time.perf_counter()
-    backup(source, folder / "backup.jsonl.gz")
+    keys = DataKeys.load(folder / "data-keys.json")  # backups are encrypted as a whole
+    chain = AuditChain(ServerSecret.load(folder / "server-secret"))  # and restore verifies the audit chain
+    backup(source, folder / "backup.jsonl.gz", keys)
     backup_s, backup_peak = time.perf_counter() - start, peak_mb()
     target = Database(f"sqlite:///{folder}/target.db")
     upgrade_database(target.url)
     start = time.perf_counter()
-    restore(target, folder / "backup.jsonl.gz")
+    restore(target, folder / "backup.jsonl.gz", keys, chain)
     return {"templates": templates, "rss_before_mb": before, "backup_s": round(backup_s, 1),
             "peak_after_backup_mb": backup_peak, "restore_s": round(time.perf_counter() - start, 1),
             "peak_after_restore_mb": peak_mb(),
