@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from app.access.router import router as access_router
+from app.admin.keys import router as keys_router
 from app.admin.router import router as admin_router
 from app.core.errors import install_error_handlers
 from app.core.observability import GALLERY_REVISION, GALLERY_TEMPLATES, RequestContextMiddleware, configure_logging

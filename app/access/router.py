@@ -7,8 +7,8 @@ from starlette.concurrency import run_in_threadpool
 from app.access import service
 from app.access.schemas import PersonRef, VerifyOut
 from app.core.observability import DECISIONS
-from app.core.sessions import SessionDep
 from app.core.reasons import WRONG_DOOR, DomainError
+from app.core.sessions import SessionDep
 from app.keys.auth import record_refusal, require
 from app.keys.models import AUTH_FORBIDDEN, TERMINAL, ApiKey
 from app.runtime import RuntimeDep

@@ -20,7 +20,8 @@ def record_refusal(request: Request, kind: str, detail: str, key_id: int | None 
         session.commit()
 
 
-def _refuse(request: Request, reason: str, message: str, kind: str = AUTH_FAILED, key_id: int | None = None):  # noqa: ANN202
+def _refuse(request: Request, reason: str, message: str, kind: str = AUTH_FAILED,
+            key_id: int | None = None) -> DomainError:
     request.app.state.runtime.auth_limiter.failed(client_address(request))
     record_refusal(request, kind, reason, key_id)
     return DomainError(reason, message)
