@@ -16,7 +16,6 @@ from app.admin.router import router as admin_router
 from app.core.errors import install_error_handlers
 from app.core.observability import GALLERY_REVISION, GALLERY_TEMPLATES, RequestContextMiddleware, configure_logging
 from app.core.settings import Settings, get_settings
-from app.admin.keys import router as keys_router
 from app.people.crops import reseal_crops
 from app.people.router import router as people_router
 from app.runtime import RuntimeDep, start_runtime
