@@ -12,6 +12,7 @@ from app.core.migrate import upgrade_database
 from app.core.settings import Settings
 from app.doors.service import Thresholds
 from app.face.factory import serving_pipelines
+from app.face.open_set import OpenSetCard
 from app.face.pipeline import FacePipeline
 from app.face.worker import FaceWorker
 from app.gallery.index import Gallery
@@ -29,6 +30,7 @@ class Runtime:
     sync: GallerySync
     face_worker: FaceWorker  # all CPU-bound face work, batched, one thread per core
     thresholds: Thresholds
+    open_set: OpenSetCard | None  # the card's held-out search rates (duplicates, face-only defaults)
 
     @property
     def model_id(self) -> str:
@@ -52,7 +54,8 @@ def start_runtime(settings: Settings) -> Runtime:
         sync.save(settings.index_snapshot_path)  # so that even a crash restarts from here
     worker = FaceWorker(pipelines, settings.face_batch_max, settings.face_batch_wait_ms)
     thresholds = Thresholds(pipeline.encoder.recommended_threshold)
-    return Runtime(settings, db, pipeline, gallery, sync, worker, thresholds)
+    return Runtime(settings, db, pipeline, gallery, sync, worker, thresholds,
+                   OpenSetCard.from_card(pipeline.encoder.card))
 
 
 def get_runtime(request: Request) -> Runtime:

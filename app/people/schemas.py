@@ -33,6 +33,7 @@ class FileRejection(BaseModel):
     filename: str
     reason: str
     message: str
+    resembles: dict | None = None  # inconsistent_face: the enrolled person it looks like, if anyone
 
 
 class EnrollmentOut(BaseModel):
