@@ -53,9 +53,9 @@ def start_runtime(settings: Settings) -> Runtime:
     if sync.load(settings.index_snapshot_path) == "sql" and settings.index_snapshot_path:
         sync.save(settings.index_snapshot_path)  # so that even a crash restarts from here
     worker = FaceWorker(pipelines, settings.face_batch_max, settings.face_batch_wait_ms)
-    thresholds = Thresholds(pipeline.encoder.recommended_threshold)
-    return Runtime(settings, db, pipeline, gallery, sync, worker, thresholds,
-                   OpenSetCard.from_card(pipeline.encoder.card))
+    open_set = OpenSetCard.from_card(pipeline.encoder.card)
+    thresholds = Thresholds(pipeline.encoder.recommended_threshold, open_set, settings.face_only_fpir)
+    return Runtime(settings, db, pipeline, gallery, sync, worker, thresholds, open_set)
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -6,7 +6,9 @@ from starlette.concurrency import run_in_threadpool
 
 from app.access import service
 from app.access.schemas import PersonRef, VerifyOut
+from app.face.frames import MAX_FRAMES
 from app.core.observability import DECISIONS
+from app.core.reasons import IMAGE_COUNT, DomainError
 from app.core.sessions import SessionDep
 from app.keys.auth import require
 from app.keys.models import TERMINAL, ApiKey
@@ -16,9 +18,14 @@ router = APIRouter(prefix="/v1/access", tags=["access"])
 
 
 @router.post("/verify", response_model=VerifyOut)
-async def verify(runtime: RuntimeDep, session: SessionDep, image: UploadFile = File(...), badge_id: str | None = Form(None),
+async def verify(runtime: RuntimeDep, session: SessionDep, image: UploadFile | None = File(None),
+                 images: list[UploadFile] | None = File(None), badge_id: str | None = Form(None),
                  door_id: int | None = Form(None), key: ApiKey = Depends(require(TERMINAL))) -> VerifyOut:
-    data = await image.read(runtime.settings.max_upload_bytes + 1)
+    """`image` (one photo) or `images` (1..5 frames of one person, fused by quality)."""
+    frames = ([image] if image is not None else []) + (images or [])
+    if not 1 <= len(frames) <= MAX_FRAMES:
+        raise DomainError(IMAGE_COUNT, f"send `image` or between 1 and {MAX_FRAMES} `images`")
+    data = [await f.read(runtime.settings.max_upload_bytes + 1) for f in frames]
     verifier = service.Verifier(runtime.face_worker, runtime.gallery, runtime.thresholds, runtime.model_id)
 
     def decide() -> VerifyOut:

@@ -13,6 +13,7 @@ from app.core.reasons import WRONG_DOOR, DomainError
 from app.doors.models import BADGE_MODE, Door
 from app.doors.service import Thresholds, get_door
 from app.face.errors import IMAGE_TOO_LARGE, NOT_AN_IMAGE, FaceRejected
+from app.face.frames import fuse
 from app.face.pipeline import FaceChip
 from app.face.worker import FaceWorker
 from app.gallery.index import Gallery, PersonMatch
@@ -91,13 +92,15 @@ def _badge_decision(session: Session, gallery: Gallery, face: FaceChip, vector: 
                     own.distance if own else None, matched=matched, face=face)
 
 
-def verify(session: Session, verifier: Verifier, key: ApiKey, image: bytes, badge_id: str | None,
+def verify(session: Session, verifier: Verifier, key: ApiKey, images: list[bytes], badge_id: str | None,
            door_id: int | None) -> tuple[Decision, AccessEvent, float]:
-    """Decide, and always write the audit event (also for unusable photos)."""
+    """Decide on one photo or several frames of one person (fused), and always write the audit
+    event (also for unusable photos)."""
     started = time.perf_counter()
     door = resolve_door(session, key, door_id)
-    threshold = verifier.thresholds.in_force(session, door)
     mode = "badge" if badge_id else "face"
+    threshold = verifier.thresholds.in_force(session, door, face_only=not badge_id,
+                                             gallery_templates=len(verifier.gallery))
     holder = session.scalar(select(Person).where(Person.badge_id == badge_id)) if badge_id else None
     error: FaceRejected | None = None
     if door is not None and door.mode == BADGE_MODE and not badge_id:
@@ -105,7 +108,7 @@ def verify(session: Session, verifier: Verifier, key: ApiKey, image: bytes, badg
     elif badge_id and holder is None:
         decision = Decision(UNKNOWN_BADGE, "badge")
     else:
-        result = verifier.face_worker.analyze([image])[0]
+        result, _ = fuse(verifier.face_worker.analyze(images))
         if isinstance(result, FaceRejected):
             decision = Decision(result.reason, mode)
             if result.reason in (NOT_AN_IMAGE, IMAGE_TOO_LARGE):

@@ -53,11 +53,11 @@ def post_calibrate(body: CalibrateIn, runtime: RuntimeDep, session: SessionDep,
     door = doors.get_door(session, body.door_id) if body.door_id is not None else None
     face_only = door is None or door.mode != BADGE_MODE
     try:
-        result = calibrate(_calibration_data(session, runtime), body.target_far, face_only)
+        result = calibrate(_calibration_data(session, runtime), body.target_far, face_only, runtime.open_set)
     except ValueError as exc:
         raise DomainError(NOT_ENOUGH_DATA, str(exc)) from exc
     result["door_id"] = body.door_id
-    result["current_threshold"] = runtime.thresholds.in_force(session, door)
+    result["current_threshold"] = runtime.thresholds.in_force(session, door, face_only, len(runtime.gallery))
     result["applied"] = False
     if body.apply:
         runtime.thresholds.set(session, result["threshold"], body.door_id,
