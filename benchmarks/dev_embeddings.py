@@ -21,8 +21,6 @@ from pathlib import Path
 import numpy as np
 
 from app.core.settings import Settings
-from app.face.errors import FaceRejected
-from app.face.factory import build_pipeline
 from app.training.data import data_root
 
 CACHE = Path("var") / "dev_embeddings.npz"
@@ -62,6 +60,10 @@ def main() -> None:
     parser.add_argument("--per-person", type=int, default=4)
     parser.add_argument("--strangers", type=int, default=1500)
     args = parser.parse_args()
+    # Imported here: readers of the cache (load_cache, fitting_half) need no torch.
+    from app.face.errors import FaceRejected
+    from app.face.factory import build_pipeline
+
     plan = planned_photos(args.per_person, args.strangers)
     done = load_cache() if CACHE.exists() else None
     seen = set(done["path"].tolist()) if done else set()

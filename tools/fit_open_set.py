@@ -4,11 +4,12 @@
 
 Identities are split in two halves by a salted hash (benchmarks/dev_embeddings.py:
 fitting_half); this fits on the first, so the benchmarks report on people never used to
-choose a rule or threshold. Written: the pair FMR along a grid of distances with its
-upper bootstrap-by-person bound (97.5th percentile over BOOTSTRAP resamples of people,
-each resample weighting a person's impostor pairs by how often it drew them), and the
-same-person distance, the GENUINE_QUANTILE quantile of genuine pair distances. Where
-the data runs out the bound continues its log-linear tail (extrapolated_tail).
+choose a rule or threshold. Written: the person-level false-match rate along a grid of distances (a stranger's
+photo within the distance of at least one of a person's TEMPLATES templates) with its
+upper bootstrap-by-person bound (97.5th percentile over BOOTSTRAP resamples of enrolled
+people); where the data runs out the bound continues its log-linear tail
+(extrapolated_tail). Also the pair FMR and the same-person distance: the largest grid
+distance whose pair FMR is <= SAME_PERSON_FMR.
 """
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from benchmarks.dev_embeddings import fitting_half, load_cache
 
 GRID = np.round(np.arange(0.15, 0.60001, 0.0025), 5)
 BOOTSTRAP = 200
-GENUINE_QUANTILE = 0.999
+TEMPLATES = 3
+SAME_PERSON_FMR = 1e-3
 TAIL_COUNT = 30
 
 
@@ -40,29 +42,41 @@ def extrapolated_tail(fmr: np.ndarray, pairs: float) -> np.ndarray:
     return np.where(tail, np.maximum(fmr, np.exp(intercept + slope * GRID)), fmr)
 
 
+def _bootstrap_upper(below: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Upper bootstrap-by-person bound of sum(below) / sum(pairs), per threshold."""
+    rng = np.random.default_rng(0)
+    draws = rng.multinomial(len(pairs), np.full(len(pairs), 1 / len(pairs)), size=BOOTSTRAP)
+    resampled = (draws @ below) / (draws @ pairs)[:, None]
+    return np.maximum(np.quantile(resampled, 0.975, axis=0), below.sum(axis=0) / pairs.sum())
+
+
 def fit(identities: np.ndarray, vectors: np.ndarray) -> dict:
     people, person = np.unique(identities, return_inverse=True)
     distances = ip_to_l2(vectors @ vectors.T)
-    upper = np.triu(np.ones(distances.shape, bool), k=1)
     same = person[:, None] == person[None, :]
-    genuine = distances[upper & same]
-    below = np.zeros((len(people), len(GRID)))  # impostor pairs of each person within each threshold
-    pairs = np.zeros(len(people))
-    for i in range(len(vectors)):
-        other = ~same[i]
-        d = np.sort(distances[i, other])
-        below[person[i]] += np.searchsorted(d, GRID, side="right")
-        pairs[person[i]] += len(d)
-    fmr = below.sum(axis=0) / pairs.sum()
-    rng = np.random.default_rng(0)
-    draws = rng.multinomial(len(people), np.full(len(people), 1 / len(people)), size=BOOTSTRAP)
-    resampled = (draws @ below) / (draws @ pairs)[:, None]
-    bound = np.maximum(np.quantile(resampled, 0.975, axis=0), fmr)
-    return {"pair_fmr": {"thresholds": GRID.tolist(), "fmr": [float(f) for f in fmr],
-                         "fmr_upper": [float(f) for f in extrapolated_tail(bound, pairs.sum() / 2)]},
-            "same_person_max": round(float(np.quantile(genuine, GENUINE_QUANTILE)), 4),
-            "people": int(len(people)), "photos": int(len(vectors)),
-            "impostor_pairs": int(pairs.sum() // 2), "genuine_pairs": int(len(genuine))}
+    upper = np.triu(np.ones(distances.shape, bool), k=1)
+    impostor = np.sort(distances[upper & ~same])
+    pair_fmr = np.searchsorted(impostor, GRID, side="right") / len(impostor)
+    # Person level: each person with TEMPLATES + 1 photos enrolled with TEMPLATES of them; every
+    # photo of anyone else is a stranger, matched at its nearest of those templates.
+    enrolled = [np.flatnonzero(person == p)[:TEMPLATES] for p in range(len(people))
+                if (person == p).sum() > TEMPLATES]
+    below = np.zeros((len(enrolled), len(GRID)))
+    pairs = np.zeros(len(enrolled))
+    for row, rows in enumerate(enrolled):
+        strangers = person != person[rows[0]]
+        nearest = np.sort(distances[np.ix_(strangers, rows)].min(axis=1))
+        below[row] = np.searchsorted(nearest, GRID, side="right")
+        pairs[row] = len(nearest)
+    return {"person_fmr": {"thresholds": GRID.tolist(), "templates_per_person": TEMPLATES,
+                           "fmr": [float(f) for f in below.sum(axis=0) / pairs.sum()],
+                           "fmr_upper": [float(f) for f in extrapolated_tail(_bootstrap_upper(below, pairs),
+                                                                             pairs.sum())]},
+            "pair_fmr": {"thresholds": GRID.tolist(), "fmr": [float(f) for f in pair_fmr]},
+            "same_person_max": float(GRID[np.flatnonzero(pair_fmr <= SAME_PERSON_FMR)[-1]]),
+            "same_person_fmr": SAME_PERSON_FMR,
+            "people": int(len(people)), "enrolled_people": len(enrolled), "photos": int(len(vectors)),
+            "person_stranger_pairs": int(pairs.sum()), "impostor_pairs": int(len(impostor))}
 
 
 def main() -> None:
@@ -78,7 +92,7 @@ def main() -> None:
     card = json.loads(args.card.read_text())
     card["open_set"] = section
     args.card.write_text(json.dumps(card, indent=2) + "\n")
-    print({k: v for k, v in section.items() if k != "pair_fmr"})
+    print({k: v for k, v in section.items() if not k.endswith("_fmr")})
 
 
 if __name__ == "__main__":

@@ -5,8 +5,8 @@ leave-one-person-out search of it under-counts how close real strangers come. He
 the gallery supplies genuine scores only (FRR), and the stranger rate comes from
 estimates that enrolment does not filter:
 
-- card: the model card's held-out pair rate (upper bootstrap-by-person bound) put
-  through FPIR <= 1 - (1 - FMR)^N for the gallery's N templates;
+- card: the model card's held-out person-level rate (upper bootstrap-by-person bound)
+  put through FPIR ~ 1 - (1 - FMR)^N for the gallery's N people (templates / k);
 - site_pairs: the same bound from the site's own impostor pairs, applicable only when
   there are enough pairs to resolve FMR = target / N;
 - labelled_impostors: the site's door events labelled impostor (real strangers'
@@ -40,7 +40,7 @@ def face_only_estimates(card: OpenSetCard | None, templates: int, pair_impostor:
     """Each estimate's FPIR along GRID, whether it can resolve the target, and the threshold it supports."""
     estimates = {}
     if card is not None:
-        rates = search_bound(np.interp(GRID, card.thresholds, card.fmr_upper), templates)
+        rates = search_bound(np.interp(GRID, card.thresholds, card.fmr_upper), card.people(templates))
         estimates["card"] = {"rates": rates, "applicable": True, "count": None}
     if len(pair_impostor):
         # A search of N templates at FPIR target needs FMR resolved to target / N.
