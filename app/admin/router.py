@@ -26,6 +26,7 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(req
 def get_threshold(runtime: RuntimeDep, session: SessionDep) -> ThresholdOut:
     return ThresholdOut(threshold=runtime.thresholds.global_threshold(session),
                         model_default=runtime.thresholds.model_default,
+                        face_only_default=runtime.thresholds.face_only_default(len(runtime.gallery)),
                         doors={str(d.id): d.threshold for d in doors.list_doors(session)})
 
 

@@ -11,6 +11,7 @@ class ThresholdOut(BaseModel):
     threshold: float
     metric: Literal["l2"] = "l2"
     model_default: float
+    face_only_default: float  # what face-only decisions use while no threshold is set (card bound, gallery size)
     doors: dict[str, float | None]
 
 
