@@ -28,6 +28,8 @@ def test_frames_are_fused_and_counted(client: TestClient) -> None:
     body = fused.json()
     assert body["decision"] == "admit" and body["person"]["name"] == "P0"
     assert body["distance"] <= np.median([s["distance"] for s in single]) + 1e-6  # averaging removes noise
+    offset = client.app.state.runtime.open_set.frame_offset
+    assert offset > 0 and abs(body["threshold"] - (single[0]["threshold"] - offset)) < 1e-9
     too_many = _frames(client, frames * 2, terminal)
     none = client.post("/v1/access/verify", headers=terminal, data={"badge_id": "B-0"})
     for answer in (too_many, none):

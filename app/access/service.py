@@ -100,7 +100,7 @@ def verify(session: Session, verifier: Verifier, key: ApiKey, images: list[bytes
     door = resolve_door(session, key, door_id)
     mode = "badge" if badge_id else "face"
     threshold = verifier.thresholds.in_force(session, door, face_only=not badge_id,
-                                             gallery_templates=len(verifier.gallery))
+                                             gallery_templates=len(verifier.gallery), frames=len(images))
     holder = session.scalar(select(Person).where(Person.badge_id == badge_id)) if badge_id else None
     error: FaceRejected | None = None
     if door is not None and door.mode == BADGE_MODE and not badge_id:

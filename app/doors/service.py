@@ -76,13 +76,16 @@ class Thresholds:
         return min(self.model_default, self.open_set.threshold_for(self.face_only_fpir, gallery_templates))
 
     def in_force(self, session: Session, door: Door | None, face_only: bool = False,
-                 gallery_templates: int = 0) -> float:
+                 gallery_templates: int = 0, frames: int = 1) -> float:
+        """The threshold for a decision; a probe fused from several frames gets the card's frame
+        offset subtracted (fusing brings strangers closer as well as the person)."""
+        offset = self.open_set.frame_offset if self.open_set is not None and frames > 1 else 0.0
         if door is not None and door.threshold is not None:
-            return door.threshold
+            return door.threshold - offset
         latest = self._latest_global(session)
         if latest is not None:
-            return latest
-        return self.face_only_default(gallery_templates) if face_only else self.model_default
+            return latest - offset
+        return (self.face_only_default(gallery_templates) if face_only else self.model_default) - offset
 
     def set(self, session: Session, threshold: float | None, door_id: int | None, reason: str | None,
             key_id: int | None) -> ThresholdChange:

@@ -23,6 +23,7 @@ class OpenSetCard:
     same_person_max: float  # photos farther apart are not accepted as one person
     source: str
     templates_per_person: int = 3
+    frame_offset: float = 0.0  # a probe fused from several frames: the threshold is this much stricter
 
     @classmethod
     def from_card(cls, card: dict[str, Any]) -> "OpenSetCard | None":
@@ -32,7 +33,7 @@ class OpenSetCard:
         rates = section["person_fmr"]
         return cls(np.asarray(rates["thresholds"], float), np.asarray(rates["fmr_upper"], float),
                    float(section["same_person_max"]), str(section.get("source", "")),
-                   int(rates["templates_per_person"]))
+                   int(rates["templates_per_person"]), float(section.get("frame_offset", 0.0)))
 
     def people(self, templates: int) -> int:
         return max(1, -(-templates // self.templates_per_person))
