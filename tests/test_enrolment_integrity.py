@@ -33,10 +33,10 @@ def test_the_shipped_card_sets_the_integrity_thresholds(client: TestClient) -> N
 
 def test_an_enrolment_of_two_people_keeps_the_agreeing_photos_and_names_the_outlier(client: TestClient) -> None:
     bob = enroll(client, "Bob", photos(BOB)[:3])["person"]
-    body = enroll(client, "Alice", [*photos(ALICE)[:2], photos(BOB)[4]])
+    body = enroll(client, "Alice", [*photos(ALICE)[:2], photos(BOB)[2]])  # a colleague's photo mixed in
     assert len(body["added_templates"]) == 2
     (refused,) = body["rejected"]
-    assert refused["filename"] == photos(BOB)[4].name and refused["reason"] == "inconsistent_face"
+    assert refused["filename"] == photos(BOB)[2].name and refused["reason"] == "inconsistent_face"
     assert refused["resembles"]["id"] == bob["id"]
     assert [t["source_filename"] for t in body["person"]["templates"]] == [p.name for p in photos(ALICE)[:2]]
 

@@ -101,6 +101,8 @@ def _store_templates(session: Session, enrolment: Enrolment, person: Person, ana
                      allow_duplicate: bool, person_id: int | None) -> list[int]:
     """Insert templates and index them in one transaction with the person's other changes; the
     duplicate check runs inside it, under the write lock, so concurrent enrolments see each other."""
+    with session.no_autoflush:
+        fallback = enrolment.thresholds.global_threshold(session)
     templates = [FaceTemplate(person=person, vector=v.astype(np.float32).tobytes(), model_id=enrolment.model_id,
                               probability=c.detection.probability, face_px=c.detection.size,
                               sharpness=c.sharpness, chip_png=_chip_png(c.chip), source_filename=name)
@@ -109,7 +111,7 @@ def _store_templates(session: Session, enrolment: Enrolment, person: Person, ana
         with index_transaction(session, enrolment.sync) as tx:
             if not allow_duplicate:
                 check_duplicates(session, enrolment.rules, enrolment.sync.gallery, analyzed.vectors, person_id,
-                                 enrolment.thresholds.global_threshold(session))
+                                 fallback)
             session.add_all(templates)
             session.flush()
             tx.add([t.id for t in templates], [person.id] * len(templates), analyzed.vectors)
