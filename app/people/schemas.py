@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_serializer
 
 
 class TemplateOut(BaseModel):
@@ -34,6 +34,13 @@ class FileRejection(BaseModel):
     reason: str
     message: str
     resembles: dict | None = None  # inconsistent_face: the enrolled person it looks like, if anyone
+
+    @model_serializer(mode="wrap")
+    def _only_when_known(self, handler):  # other reasons answer as before: filename, reason, message
+        data = handler(self)
+        if data.get("resembles") is None:
+            data.pop("resembles", None)
+        return data
 
 
 class EnrollmentOut(BaseModel):
