@@ -107,13 +107,17 @@ def cmd_migrate(_: argparse.Namespace) -> None:
 
 def cmd_keys(args: argparse.Namespace) -> None:
     from app.core.db import Database
+    from app.core.reasons import DomainError
     from app.keys.service import create_key, list_keys, revoke_key
 
     cmd_migrate(args)
     db = Database(get_settings().sqlalchemy_url)
     with db.session() as session:
         if args.keys_command == "create":
-            row, secret = create_key(session, args.role, args.name or args.role, args.door)
+            try:
+                row, secret = create_key(session, args.role, args.name or args.role, args.door)
+            except DomainError as exc:
+                sys.exit(f"{exc.reason}: {exc.message}")
             print(json.dumps({"id": row.id, "role": row.role, "door_id": row.door_id, "key": secret}))
         elif args.keys_command == "list":
             for row in list_keys(session):

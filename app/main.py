@@ -16,6 +16,7 @@ from app.core.errors import install_error_handlers
 from app.core.observability import GALLERY_REVISION, GALLERY_TEMPLATES, RequestContextMiddleware, configure_logging
 from app.core.settings import Settings, get_settings
 from app.people.router import router as people_router
+from app.rights.router import router as rights_router
 from app.runtime import RuntimeDep, start_runtime
 
 log = logging.getLogger("facegate")
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(people_router)
     app.include_router(access_router)
     app.include_router(admin_router)
+    app.include_router(rights_router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict:

@@ -5,5 +5,6 @@ from app.doors import models as _doors  # noqa: F401
 from app.gallery import models as _gallery  # noqa: F401
 from app.keys import models as _keys  # noqa: F401
 from app.people import models as _people  # noqa: F401
+from app.rights import models as _rights  # noqa: F401
 
 metadata = Base.metadata

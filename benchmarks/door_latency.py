@@ -68,14 +68,15 @@ def start_server(data_dir: Path, extra_env: dict[str, str]) -> tuple[subprocess.
     raise RuntimeError("server did not become ready")
 
 
-def http_door(url: str, probes: list[bytes], requests: int) -> Callable[[int], Iterator[float]]:
-    """A door terminal posting `requests` photos to /v1/access/verify, one after another."""
+def http_door(url: str, probes: list[bytes], requests: int, door_id: int) -> Callable[[int], Iterator[float]]:
+    """A door terminal posting `requests` photos to /v1/access/verify at `door_id`, one after another."""
     def door(index: int) -> Iterator[float]:
         with httpx.Client(headers={"Authorization": f"Bearer {KEY}"}, timeout=120) as client:
             for i in range(requests):
                 image = probes[(index * 7 + i) % len(probes)]
                 start = time.perf_counter()
-                response = client.post(f"{url}/v1/access/verify", files={"image": ("door.jpg", image, "image/jpeg")})
+                response = client.post(f"{url}/v1/access/verify", data={"door_id": door_id},
+                                       files={"image": ("door.jpg", image, "image/jpeg")})
                 elapsed = (time.perf_counter() - start) * 1000
                 response.raise_for_status()
                 yield elapsed
@@ -94,14 +95,17 @@ def bench(gallery: int, config: str, doors_list: list[int], per_door: int) -> di
         process, url = start_server(Path(tmp), CONFIGS[config])
         try:
             headers = {"Authorization": f"Bearer {KEY}"}
+            door = httpx.post(f"{url}/v1/admin/doors", headers=headers, json={"name": "Lobby"}, timeout=30)
+            door_id = door.raise_for_status().json()["id"]
             for name in PEOPLE:
                 files = [("images", (p.name, p.read_bytes())) for p in sorted((LFW / name).glob("*.jpg"))[:3]]
                 httpx.post(f"{url}/v1/people", headers=headers, data={"name": name, "allow_duplicate": "true"},
                            files=files, timeout=120).raise_for_status()
             probes = [letterbox_jpeg(p, FRAME) for name in PEOPLE for p in sorted((LFW / name).glob("*.jpg"))[5:8]]
             probes += [letterbox_jpeg(sorted((LFW / name).glob("*.jpg"))[0], FRAME) for name in STRANGERS]
-            run_doors(1, http_door(url, probes, 3))  # warm-up
-            results = {str(d): run_doors(d, http_door(url, probes, max(per_door, 40 // d))) for d in doors_list}
+            run_doors(1, http_door(url, probes, 3, door_id))  # warm-up
+            results = {str(d): run_doors(d, http_door(url, probes, max(per_door, 40 // d), door_id))
+                       for d in doors_list}
             return {**results, "server_rss_mb": rss_mb(process.pid)}
         finally:
             process.terminate()

@@ -81,10 +81,24 @@ def auth(key: str) -> dict[str, str]:
 ADMIN = auth(ADMIN_KEY)
 
 
+def default_door(client: TestClient) -> int:
+    """A face door open to everyone (every decision is at a door): created on first use."""
+    doors = client.get("/v1/admin/doors", headers=ADMIN).json()
+    for door in doors:
+        if door["name"] == "Test door":
+            return door["id"]
+    created = client.post("/v1/admin/doors", headers=ADMIN, json={"name": "Test door"})
+    assert created.status_code == 201, created.text
+    return created.json()["id"]
+
+
 def make_key(client: TestClient, role: str, door_id: int | None = None) -> dict[str, str]:
-    """Create a key the way `facegate keys create` does, in the app's own database."""
+    """Create a key the way `facegate keys create` does, in the app's own database; a terminal
+    key is bound to `door_id`, else to the default test door."""
     from app.keys.service import create_key
 
+    if role == "terminal" and door_id is None:
+        door_id = default_door(client)
     with client.app.state.runtime.db.session() as session:
         _, secret = create_key(session, role, f"test {role}", door_id)
     return auth(secret)
@@ -98,10 +112,23 @@ def enroll(client: TestClient, name: str, files: list[Path], headers: dict = ADM
 
 
 def verify(client: TestClient, image: bytes, headers: dict = ADMIN, **form) -> dict:
+    """Verify at `door_id`; an admin naming none verifies at the default test door."""
+    if headers is ADMIN and "door_id" not in form:
+        form["door_id"] = default_door(client)
     response = client.post("/v1/access/verify", headers=headers, data=form,
                            files={"image": ("probe.jpg", image, "image/jpeg")})
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def server_door(url: str) -> int:
+    """default_door for a server process: the test door, created on first use."""
+    for door in httpx.get(f"{url}/v1/admin/doors", headers=ADMIN, timeout=30).json():
+        if door["name"] == "Test door":
+            return door["id"]
+    created = httpx.post(f"{url}/v1/admin/doors", headers=ADMIN, json={"name": "Test door"}, timeout=30)
+    assert created.status_code == 201, created.text
+    return created.json()["id"]
 
 
 BIN = Path(sys.executable).parent

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import httpx
 
-from tests.helpers import ADMIN, photos, read, server
+from tests.helpers import ADMIN, photos, read, server, server_door
 
 
 def _verify(url: str, image: bytes) -> dict:
-    response = httpx.post(f"{url}/v1/access/verify", headers=ADMIN, files={"image": ("p.jpg", image)}, timeout=30)
+    response = httpx.post(f"{url}/v1/access/verify", headers=ADMIN, files={"image": ("p.jpg", image)},
+                          data={"door_id": server_door(url)}, timeout=30)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -58,10 +59,11 @@ def test_shutdown_finishes_in_flight_verifications(database_url: str, tmp_path: 
     with server(database_url, tmp_path / "a", via_entrypoint=False) as (url, process):
         results: list[int] = []
         images = [read(p) for p in photos("Colin_Powell")[:4]]
+        door_id = server_door(url)
 
         def door(image: bytes) -> None:
             results.append(httpx.post(f"{url}/v1/access/verify", headers=ADMIN, files={"image": ("p.jpg", image)},
-                                      timeout=60).status_code)
+                                      data={"door_id": door_id}, timeout=60).status_code)
 
         doors = [threading.Thread(target=door, args=(image,)) for image in images]
         for thread in doors:

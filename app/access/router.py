@@ -19,7 +19,8 @@ router = APIRouter(prefix="/v1/access", tags=["access"])
 async def verify(runtime: RuntimeDep, session: SessionDep, image: UploadFile = File(...), badge_id: str | None = Form(None),
                  door_id: int | None = Form(None), key: ApiKey = Depends(require(TERMINAL))) -> VerifyOut:
     data = await image.read(runtime.settings.max_upload_bytes + 1)
-    verifier = service.Verifier(runtime.face_worker, runtime.gallery, runtime.thresholds, runtime.model_id)
+    verifier = service.Verifier(runtime.face_worker, runtime.gallery, runtime.thresholds, runtime.model_id,
+                                runtime.settings.site_time_zone)
 
     def decide() -> VerifyOut:
         decision, event, threshold = service.verify(session, verifier, key, data, badge_id or None, door_id)

@@ -6,7 +6,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, PositiveInt
+from zoneinfo import ZoneInfo, available_timezones
+
+from pydantic import Field, PositiveInt, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL_CARD = "dlib-resnet-mtcnn-v1.json"
@@ -61,7 +63,18 @@ class Settings(BaseSettings):
     # Replicas
     index_poll_seconds: float = 0.5
 
+    # Access rights: schedules are read in this IANA time zone unless a door names its own
+    site_time_zone: str = "UTC"
+
     log_level: str = "INFO"
+
+    @field_validator("site_time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        if value not in available_timezones():
+            raise ValueError(f"unknown IANA time zone {value!r}")
+        ZoneInfo(value)
+        return value
 
     @property
     def index_snapshot_path(self) -> Path | None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 from PIL import Image
@@ -14,11 +15,13 @@ from app.core.reasons import (
     DUPLICATE_PERSON,
     IMAGE_COUNT,
     INVALID_NAME,
+    INVALID_REQUEST,
     NO_USABLE_FACE,
     UNKNOWN_PERSON,
     UNKNOWN_TEMPLATE,
     DomainError,
 )
+from app.core.clock import aware
 from app.doors.service import Thresholds
 from app.face.errors import FaceRejected
 from app.face.pipeline import FaceChip
@@ -28,6 +31,7 @@ from app.gallery.sync import GallerySync
 from app.gallery.transaction import index_transaction
 from app.people.models import Person
 from app.people.schemas import FileRejection, PersonPatch
+from app.rights import service as rights
 
 
 @dataclass
@@ -113,16 +117,33 @@ def _store_templates(session: Session, enrolment: Enrolment, person: Person, ana
     return [t.id for t in templates]
 
 
+def _check_validity(valid_from: datetime | None, valid_until: datetime | None, sent: list[datetime | None]) -> None:
+    """Sent dates carry a zone; the period, once changed, ends after it starts."""
+    if any(value is not None and value.tzinfo is None for value in sent):
+        raise DomainError(INVALID_REQUEST, "validity dates need a time zone offset (e.g. 2027-01-31T18:00:00Z)")
+    if valid_from is not None and valid_until is not None and aware(valid_until) <= aware(valid_from):
+        raise DomainError(INVALID_REQUEST, "valid_until must be after valid_from")
+
+
 def enroll(session: Session, enrolment: Enrolment, name: str, employee_id: str | None, badge_id: str | None,
-           uploads: list[Upload], allow_duplicate: bool) -> tuple[Person, list[int], list[FileRejection]]:
+           uploads: list[Upload], allow_duplicate: bool, groups: list[int] | None = None,
+           valid_from: datetime | None = None,
+           valid_until: datetime | None = None) -> tuple[Person, list[int], list[FileRejection]]:
+    """Enrol a person into `groups`, or into the default group when none are named."""
+    _check_validity(valid_from, valid_until, [valid_from, valid_until])
+    group_ids = groups if groups else rights.default_group_ids(session)
+    rights.check_groups(session, group_ids)
     for field, value in (("employee_id", employee_id), ("badge_id", badge_id)):
         if value and session.scalar(select(Person.id).where(getattr(Person, field) == value)) is not None:
             raise DomainError(f"{field}_taken", f"{field} {value!r} belongs to someone else")
     analyzed = analyze_uploads(enrolment.face_worker, uploads, enrolment.max_images)
     if not allow_duplicate:
         _check_duplicates(session, enrolment, analyzed.vectors, None)
-    person = Person(name=name, employee_id=employee_id or None, badge_id=badge_id or None)
+    person = Person(name=name, employee_id=employee_id or None, badge_id=badge_id or None,
+                    valid_from=valid_from, valid_until=valid_until)
     session.add(person)
+    session.flush()
+    rights.join_groups(session, person.id, group_ids)  # committed with the templates
     added = _store_templates(session, enrolment, person, analyzed)
     return person, added, analyzed.rejected
 
@@ -155,6 +176,9 @@ def list_people(session: Session, name: str | None, active: bool | None, offset:
 
 
 def update_person(session: Session, person: Person, patch: PersonPatch) -> Person:
+    changes = patch.model_dump(exclude_unset=True)
+    _check_validity(changes.get("valid_from", person.valid_from), changes.get("valid_until", person.valid_until),
+                    [changes.get("valid_from"), changes.get("valid_until")])
     for field, value in patch.model_dump(exclude_unset=True).items():
         if field == "name" and not value:
             raise DomainError(INVALID_NAME, "name cannot be empty")
