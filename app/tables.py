@@ -8,3 +8,7 @@ from app.people import models as _people  # noqa: F401
 from app.rights import models as _rights  # noqa: F401
 
 metadata = Base.metadata
+
+# Rows migrations write into a fresh database (app/migrations/versions/0002_access_rights.py: the
+# default group and the built-in schedule); a restore replaces them with the backup's own.
+SEEDED_TABLES = ("access_group", "access_schedule")

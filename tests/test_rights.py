@@ -264,3 +264,13 @@ def test_validity_can_be_changed_and_is_checked(site: tuple[TestClient, dict], t
         assert _verify(client, make_key(client, "terminal", lab), ctx["probes"]["carol"])["decision"] == "admit"
     with at(1, 10, month=7):
         assert _verify(client, make_key(client, "terminal", lab), ctx["probes"]["carol"])["reason"] == "expired"
+
+
+def test_an_unknown_site_time_zone_stops_the_start(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    from app.core.settings import Settings
+
+    with pytest.raises(ValidationError, match="unknown IANA time zone"):
+        Settings(data_dir=tmp_path, site_time_zone="Europe/Atlantis")
+    assert Settings(data_dir=tmp_path, site_time_zone="America/New_York").site_time_zone == "America/New_York"

@@ -25,7 +25,7 @@ async def verify(runtime: RuntimeDep, session: SessionDep, image: UploadFile = F
     def decide() -> VerifyOut:
         decision, event, threshold = service.verify(session, verifier, key, data, badge_id or None, door_id)
         DECISIONS.labels(decision=event.decision, reason=event.reason).inc()
-        person = decision.person if decision.admitted or decision.mode == "badge" else None
+        person = decision.person if event.decision == "admit" or decision.mode == "badge" else None
         return VerifyOut(decision=event.decision, reason=event.reason,
                          person=PersonRef(id=person.id, name=person.name) if person else None,
                          distance=None if event.distance is None else round(event.distance, 4),

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.access.models import AccessEvent
@@ -161,5 +162,14 @@ def record(session: Session, model_id: str, key: ApiKey, door: Door | None, badg
         latency_ms=round(latency_ms, 2), face_probability=quality.probability if quality else None,
         face_px=quality.size if quality else None, api_key_id=key.id)
     session.add(event)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:
+        # Only an admit writes more than the event: the area presence, whose key another
+        # entry of the same person into the same area took meanwhile. That entry won.
+        session.rollback()
+        if not decision.admitted:
+            raise
+        refused = replace(decision, reason=rights.ANTI_PASSBACK, rule={"check": "anti_passback", "concurrent": True})
+        return record(session, model_id, key, door, badge_id, refused, threshold, latency_ms, instant)
     return event

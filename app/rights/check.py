@@ -63,10 +63,13 @@ def _anti_passback(session: Session, person_id: int, door: Door, instant: dateti
     placement = session.get(AreaDoor, door.id)
     if placement is None or placement.direction != ENTRY:
         return None
-    presence = session.get(AreaPresence, (placement.area_id, person_id))
+    # Entries into one area are decided one at a time until the decision commits (PostgreSQL
+    # row lock; SQLite has one writer, and a second entry recorded meanwhile fails the
+    # presence key, which the decision turns into anti_passback).
+    area = session.scalar(select(Area).where(Area.id == placement.area_id).with_for_update())
+    presence = session.get(AreaPresence, (placement.area_id, person_id), populate_existing=True)
     if presence is None:
         return None
-    area = session.get(Area, placement.area_id)
     entered = aware(presence.entered_at)
     if area.reset_minutes is not None and instant >= entered + timedelta(minutes=area.reset_minutes):
         return None

@@ -3,6 +3,7 @@ Windows are local wall-clock times in the door's time zone; holidays are local d
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from app.core.reasons import INVALID_TIME_ZONE, INVALID_WINDOW, OVERLAPPING_WINDOWS, DomainError
@@ -10,9 +11,14 @@ from app.core.reasons import INVALID_TIME_ZONE, INVALID_WINDOW, OVERLAPPING_WIND
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())  # reads the zone database: once, not per decision
+
+
 def zone(name: str) -> ZoneInfo:
     """An IANA zone, or 422 invalid_time_zone."""
-    if name not in available_timezones():
+    if name not in _known_zones():
         raise DomainError(INVALID_TIME_ZONE, f"{name!r} is not an IANA time zone (e.g. Europe/Berlin)")
     return ZoneInfo(name)
 
