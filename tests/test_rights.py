@@ -222,6 +222,14 @@ def test_deleting_what_is_in_use_answers_409_unless_cascaded(site: tuple[TestCli
     schedule = _post(client, "/v1/admin/schedules", {"name": "mornings", "windows": [
         {"days": ["mon"], "start": "06:00", "end": "12:00"}]})["id"]
     _post(client, "/v1/admin/grants", {"group_id": group, "door_id": door, "schedule_id": schedule})
+    bad = client.put(f"/v1/admin/schedules/{schedule}", headers=ADMIN,
+                     json={"windows": [{"days": ["mon"], "start": "12:00", "end": "06:00"}]})
+    assert bad.status_code == 422 and bad.json()["detail"]["reason"] == "invalid_window"
+    replaced = client.put(f"/v1/admin/schedules/{schedule}", headers=ADMIN,
+                          json={"windows": [{"days": ["tue", "mon"], "start": "06:00", "end": "13:00"}]}).json()
+    assert replaced["windows"] == [{"days": ["mon", "tue"], "start": "06:00", "end": "13:00"}]
+    renamed = client.patch(f"/v1/admin/groups/{group}", headers=ADMIN, json={"description": "drug store"})
+    assert renamed.status_code == 200 and renamed.json()["description"] == "drug store"
     assert client.put(f"/v1/admin/groups/{group}/members/{ctx['people']['alice']}", headers=ADMIN).status_code == 204
     for path in (f"/v1/admin/groups/{group}", f"/v1/admin/schedules/{schedule}"):
         refused = client.delete(path, headers=ADMIN)
@@ -251,7 +259,7 @@ def test_terminals_speak_for_a_door(site: tuple[TestClient, dict]) -> None:
         assert answer["reason"] == "badge_required"
 
 
-def test_validity_can_be_changed_and_is_checked(site: tuple[TestClient, dict], tmp_path: Path) -> None:
+def test_validity_can_be_changed_and_is_checked(site: tuple[TestClient, dict]) -> None:
     client, ctx = site
     naive = client.patch(f"/v1/people/{ctx['people']['carol']}", headers=ADMIN,
                          json={"valid_until": "2027-06-30T18:00:00"})

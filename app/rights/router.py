@@ -8,7 +8,18 @@ from app.core.sessions import SessionDep
 from app.keys.auth import require
 from app.keys.models import ADMIN, ENROLL
 from app.rights import service
-from app.rights.schemas import AreaIn, AreaOut, GrantIn, GrantOut, GroupIn, GroupOut, ScheduleIn, ScheduleOut
+from app.rights.schemas import (
+    AreaIn,
+    AreaOut,
+    GrantIn,
+    GrantOut,
+    GroupIn,
+    GroupOut,
+    GroupPatch,
+    ScheduleIn,
+    ScheduleOut,
+    SchedulePut,
+)
 
 router = APIRouter(prefix="/v1/admin", tags=["rights"])
 admin = [Depends(require(ADMIN))]
@@ -22,6 +33,11 @@ def create_group(body: GroupIn, session: SessionDep) -> GroupOut:
 @router.get("/groups", response_model=list[GroupOut], dependencies=[Depends(require(ENROLL))])
 def list_groups(session: SessionDep) -> list[GroupOut]:
     return [GroupOut.model_validate(g) for g in service.list_groups(session)]
+
+
+@router.patch("/groups/{group_id}", response_model=GroupOut, dependencies=admin)
+def update_group(group_id: int, body: GroupPatch, session: SessionDep) -> GroupOut:
+    return GroupOut.model_validate(service.update_group(session, group_id, body))
 
 
 @router.delete("/groups/{group_id}", status_code=204, dependencies=admin)
@@ -55,6 +71,11 @@ def create_schedule(body: ScheduleIn, session: SessionDep) -> ScheduleOut:
 @router.get("/schedules", response_model=list[ScheduleOut], dependencies=admin)
 def list_schedules(session: SessionDep) -> list[ScheduleOut]:
     return [ScheduleOut.model_validate(s) for s in service.list_schedules(session)]
+
+
+@router.put("/schedules/{schedule_id}", response_model=ScheduleOut, dependencies=admin)
+def replace_schedule(schedule_id: int, body: SchedulePut, session: SessionDep) -> ScheduleOut:
+    return ScheduleOut.model_validate(service.replace_schedule(session, schedule_id, body))
 
 
 @router.delete("/schedules/{schedule_id}", status_code=204, dependencies=admin)

@@ -16,6 +16,12 @@ class GroupIn(BaseModel):
     description: str | None = Field(None, max_length=1000)
 
 
+class GroupPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=1000)
+
+
 class GroupOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
@@ -35,6 +41,13 @@ class WindowIn(BaseModel):
 class ScheduleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(..., min_length=1, max_length=200)
+    windows: list[WindowIn] = Field(..., min_length=1, max_length=100)
+    holidays: list[str] = Field(default_factory=list, max_length=1000)
+
+
+class SchedulePut(BaseModel):
+    """A schedule's windows and holidays, replaced together (its name and grants stay)."""
+    model_config = ConfigDict(extra="forbid")
     windows: list[WindowIn] = Field(..., min_length=1, max_length=100)
     holidays: list[str] = Field(default_factory=list, max_length=1000)
 

@@ -13,7 +13,7 @@ from app.doors.models import Door
 from app.rights.check import door_zone_name, validity
 from app.rights.models import AccessGroup, Area, AreaDoor, AreaPresence, Grant, GroupMember, Schedule
 from app.rights.schedule import DAYS, open_window, validate, zone
-from app.rights.schemas import AreaIn, GrantIn, GroupIn, ScheduleIn
+from app.rights.schemas import AreaIn, GrantIn, GroupIn, GroupPatch, ScheduleIn, SchedulePut
 
 ALWAYS = "always"
 EVERYONE = "everyone"
@@ -50,6 +50,15 @@ def create_group(session: Session, body: GroupIn) -> AccessGroup:
 
 def list_groups(session: Session) -> list[AccessGroup]:
     return list(session.scalars(select(AccessGroup).order_by(AccessGroup.id)))
+
+
+def update_group(session: Session, group_id: int, patch: GroupPatch) -> AccessGroup:
+    group = _get(session, AccessGroup, group_id, "group")
+    for field, value in patch.model_dump(exclude_unset=True).items():
+        if field != "name" or value is not None:  # a group keeps a name
+            setattr(group, field, value)
+    _commit_named(session, "group", group.name)
+    return group
 
 
 def delete_group(session: Session, group_id: int, cascade: bool) -> None:
@@ -111,13 +120,26 @@ def groups_of(session: Session, person_id: int) -> list[int]:
 
 # Schedules
 
-def create_schedule(session: Session, body: ScheduleIn) -> Schedule:
+def _checked_windows(body: ScheduleIn | SchedulePut) -> tuple[list[dict], list[str]]:
     windows = [w.model_dump() for w in body.windows]
     validate(windows, body.holidays)
-    windows = [{**w, "days": sorted(set(w["days"]), key=DAYS.index)} for w in windows]
-    schedule = Schedule(name=body.name, always=False, windows=windows, holidays=sorted(set(body.holidays)))
+    return [{**w, "days": sorted(set(w["days"]), key=DAYS.index)} for w in windows], sorted(set(body.holidays))
+
+
+def create_schedule(session: Session, body: ScheduleIn) -> Schedule:
+    windows, holidays = _checked_windows(body)
+    schedule = Schedule(name=body.name, always=False, windows=windows, holidays=holidays)
     session.add(schedule)
     _commit_named(session, "schedule", body.name)
+    return schedule
+
+
+def replace_schedule(session: Session, schedule_id: int, body: SchedulePut) -> Schedule:
+    schedule = _get(session, Schedule, schedule_id, "schedule")
+    if schedule.always:
+        raise DomainError(IN_USE, "the built-in schedule 'always' cannot change")
+    schedule.windows, schedule.holidays = _checked_windows(body)
+    session.commit()
     return schedule
 
 
