@@ -5,7 +5,6 @@ import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
-
 from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import Field, PositiveInt, field_validator

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.core.clock import aware
 from app.core.reasons import (
     DUPLICATE_PERSON,
     IMAGE_COUNT,
@@ -21,7 +22,6 @@ from app.core.reasons import (
     UNKNOWN_TEMPLATE,
     DomainError,
 )
-from app.core.clock import aware
 from app.doors.service import Thresholds
 from app.face.errors import FaceRejected
 from app.face.pipeline import FaceChip
