@@ -38,8 +38,10 @@ def cmd_import_dlib(args: argparse.Namespace) -> None:
 
 def cmd_prepare_data(args: argparse.Namespace) -> None:
     from app.training.chips import prepare_chips
+    from app.training.data import capped_photos, list_photos
 
-    chips = prepare_chips(args.src, args.dst, _pipeline(args.model))
+    photos = capped_photos(list_photos(args.src), args.min_per_person, args.max_per_person)
+    chips = prepare_chips(args.src, args.dst, _pipeline(args.model), photos=photos)
     print(json.dumps({"chips": len(chips.identities), "people": len(set(chips.identities)),
                       "no_face": len(chips.failures)}))
 
@@ -196,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     prep.add_argument("src", type=Path)
     prep.add_argument("dst", type=Path)
     prep.add_argument("--model", type=Path, help="model card whose alignment to use")
+    prep.add_argument("--min-per-person", type=int, default=1, help="leave out people with fewer photos")
+    prep.add_argument("--max-per-person", type=int, help="align only each person's first N photos")
     prep.set_defaults(func=cmd_prepare_data)
 
     tr = sub.add_parser("train", help="triplet fine-tuning on the training side of the identity split")

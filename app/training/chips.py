@@ -33,8 +33,9 @@ def _alignment_key(pipeline: FacePipeline) -> dict:
     return {"size": align.size, "template": np.round(align.template, 6).tolist()}
 
 
-def prepare_chips(src: Path, dst: Path, pipeline: FacePipeline, progress: bool = True) -> ChipSet:
-    """Detect and align every photo of src/<person>/ into dst/<dataset>/<person>/; resumable."""
+def prepare_chips(src: Path, dst: Path, pipeline: FacePipeline, progress: bool = True,
+                  photos: list[Photo] | None = None) -> ChipSet:
+    """Detect and align every photo of src/<person>/ (or just `photos` of it) into dst/<person>/; resumable."""
     src, dst = Path(src), Path(dst)
     dst.mkdir(parents=True, exist_ok=True)
     manifest_path = dst / MANIFEST
@@ -44,7 +45,7 @@ def prepare_chips(src: Path, dst: Path, pipeline: FacePipeline, progress: bool =
         raise ValueError(f"{dst} holds chips of another alignment; use a new folder")
     manifest["alignment"] = key
     entries: dict[str, str | None] = manifest.setdefault("photos", {})
-    photos = list_photos(src)
+    photos = list_photos(src) if photos is None else photos
     todo = [p for p in photos if _key(p) not in entries]
     for n, photo in enumerate(tqdm(todo, desc=f"aligning {src.name}", disable=not progress)):
         entries[_key(photo)] = _prepare_one(photo, dst, pipeline)

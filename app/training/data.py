@@ -30,6 +30,15 @@ def list_photos(root: Path) -> list[Photo]:
     return photos
 
 
+def capped_photos(photos: list[Photo], min_photos: int = 1, max_photos: int | None = None) -> list[Photo]:
+    """People with at least min_photos photos, each cut to their first max_photos (sorted) ones:
+    a cheaper chip cache where a few people hold hundreds of photos and most hold one."""
+    by_person: dict[str, list[Photo]] = {}
+    for photo in photos:
+        by_person.setdefault(photo.identity, []).append(photo)
+    return [p for group in by_person.values() if len(group) >= min_photos for p in group[:max_photos]]
+
+
 def is_validation_identity(identity: str, fraction: float = 0.2) -> bool:
     """A stable hash of the identity decides its side, so the split never depends on
     which other people are present or on the order they are listed in."""
