@@ -46,6 +46,20 @@ def cmd_prepare_data(args: argparse.Namespace) -> None:
                       "no_face": len(chips.failures)}))
 
 
+def cmd_train_head(args: argparse.Namespace) -> None:
+    from app.face.encoder import Encoder
+    from app.training.head_train import HeadConfig, load_feature_splits, merged, save_run, train_head
+
+    options = {k: getattr(args, k) for k in ("epochs", "photos_per_epoch", "people_per_batch", "photos_per_person",
+                                             "learning_rate", "seed") if getattr(args, k) is not None}
+    config = HeadConfig(loss=args.loss, miner=args.miner or "none", **options)
+    encoder = Encoder.load(args.base or get_settings().model_card)
+    splits = load_feature_splits(args.data, args.chips, encoder.network, encoder.model_id, args.features)
+    state, history = train_head(encoder.network, merged(splits["train"]), splits["select"], config)
+    save_run(args.out, config, state, history, encoder.model_id)
+    print(f"wrote {args.out / 'head.pt'} (best epoch on select: {history[-1]['best_epoch']})")
+
+
 def cmd_train(args: argparse.Namespace) -> None:
     import numpy as np
 
@@ -53,6 +67,9 @@ def cmd_train(args: argparse.Namespace) -> None:
     from app.training.splits import load_split
     from app.training.train import TrainConfig, train
 
+    if args.loss:
+        cmd_train_head(args)
+        return
     options = json.loads(Path(args.config).read_text()) if args.config else {}
     for key in ("epochs", "photos_per_epoch", "people_per_batch", "photos_per_person", "miner", "margin",
                 "learning_rate", "augment_strength", "optimizer", "frozen_blocks", "seed", "model_id", "half_weights", "min_photos_per_person"):
@@ -216,7 +233,13 @@ def build_parser() -> argparse.ArgumentParser:
                        ("photos-per-person", int), ("min-photos-per-person", int), ("margin", float), ("augment-strength", float), ("learning-rate", float),
                        ("frozen-blocks", int), ("seed", int), ("model-id", str)):
         tr.add_argument(f"--{flag}", type=kind)
-    tr.add_argument("--miner", choices=["batch_hard", "semihard"])
+    tr.add_argument("--loss", choices=["contrastive", "triplet", "center", "npair", "angular", "arcface",
+                                       "proxy_anchor"],
+                    help="fine-tune only the network's top (last two levels + projection) with this loss from "
+                         "cached frozen-trunk features; epoch chosen on the 'select' people of the 3-way split")
+    tr.add_argument("--features", type=Path, default=Path("var/features"), help="with --loss: trunk feature cache")
+    tr.add_argument("--miner", choices=["batch_hard", "semihard", "easy", "none"],
+                    help="triplet mining (easy / semihard / batch_hard); 'none' for losses that form their own pairs")
     tr.add_argument("--optimizer", choices=["sgd", "adamw"])
     tr.add_argument("--half-weights", action="store_true", default=None)
     tr.set_defaults(func=cmd_train)

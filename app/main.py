@@ -18,6 +18,7 @@ from app.core.errors import install_error_handlers
 from app.core.migrate import upgrade_database
 from app.core.observability import GALLERY_REVISION, GALLERY_TEMPLATES, RequestContextMiddleware, configure_logging
 from app.core.settings import Settings, get_settings
+from app.explanations.router import router as explanation_router
 from app.face.factory import serving_pipelines
 from app.face.worker import FaceWorker
 from app.gallery.index import Gallery
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(people_router)
     app.include_router(access_router)
     app.include_router(admin_router)
+    app.include_router(explanation_router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict:

@@ -12,6 +12,7 @@ from app.access.models import AccessEvent
 from app.admin.models import BADGE_MODE, ApiKey, Door
 from app.admin.service import get_door, threshold_in_force
 from app.core.errors import ApiError, face_status
+from app.explanations.service import keep_crop
 from app.face.errors import IMAGE_TOO_LARGE, NOT_AN_IMAGE, FaceRejected
 from app.face.pipeline import FaceChip
 from app.gallery.index import PersonMatch
@@ -34,6 +35,7 @@ class Decision:
     distance: float | None = None
     matched: Person | None = None  # whom the face matched, when that is not the badge holder
     face: FaceChip | None = None
+    template_id: int | None = None  # the template the face matched (admitted, inactive or badge_mismatch)
 
     @property
     def admitted(self) -> bool:
@@ -64,7 +66,8 @@ def _face_decision(session: Session, runtime: Runtime, face: FaceChip, vector: n
     if nearest is None or nearest[0].distance > threshold:
         return Decision(NO_MATCH, "face", distance=nearest[0].distance if nearest else None, face=face)
     match, person = nearest
-    return Decision(ADMITTED if person.active else INACTIVE, "face", person, match.distance, face=face)
+    return Decision(ADMITTED if person.active else INACTIVE, "face", person, match.distance, face=face,
+                    template_id=match.template_id)
 
 
 def _badge_decision(session: Session, runtime: Runtime, face: FaceChip, vector: np.ndarray, holder: Person,
@@ -72,13 +75,15 @@ def _badge_decision(session: Session, runtime: Runtime, face: FaceChip, vector: 
     """1:1 with the holder's templates; only a refused face is searched 1:N, to name whom it matched."""
     own = runtime.gallery.distance_to(holder.id, vector)
     if own is not None and own.distance <= threshold:
-        return Decision(ADMITTED if holder.active else INACTIVE, "badge", holder, own.distance, face=face)
+        return Decision(ADMITTED if holder.active else INACTIVE, "badge", holder, own.distance, face=face,
+                        template_id=own.template_id)
     nearest = _nearest_person(session, runtime, vector)
     matched = None
     if nearest is not None and nearest[1].id != holder.id and nearest[0].distance <= threshold:
         matched = nearest[1]
     return Decision(BADGE_MISMATCH if matched else NO_MATCH, "badge", holder,
-                    own.distance if own else None, matched=matched, face=face)
+                    own.distance if own else None, matched=matched, face=face,
+                    template_id=nearest[0].template_id if matched else None)
 
 
 def verify(session: Session, runtime: Runtime, key: ApiKey, image: bytes, badge_id: str | None,
@@ -125,5 +130,8 @@ def record(session: Session, runtime: Runtime, key: ApiKey, door: Door | None, b
         latency_ms=round(latency_ms, 2), face_probability=quality.probability if quality else None,
         face_px=quality.size if quality else None, api_key_id=key.id)
     session.add(event)
+    if decision.template_id is not None and decision.face is not None:
+        session.flush()
+        keep_crop(session, event.id, decision.template_id, decision.face.chip)
     session.commit()
     return event

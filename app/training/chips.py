@@ -84,3 +84,9 @@ def load_chips(dst: Path, photos: list[Photo]) -> ChipSet:
         sources.append(str(photo.path))
     stacked = np.stack(chips) if chips else np.empty((0, 1, 1, 3), np.uint8)
     return ChipSet(stacked, identities, sources, failures)
+
+
+def load_cached(src: Path, dst: Path) -> ChipSet:
+    """The chips of src's photos that dst's cache has aligned (whatever prepare-data was asked for)."""
+    entries = json.loads((Path(dst) / MANIFEST).read_text())["photos"]
+    return load_chips(dst, [p for p in list_photos(src) if _key(p) in entries])
