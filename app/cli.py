@@ -235,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
         tr.add_argument(f"--{flag}", type=kind)
     tr.add_argument("--loss", choices=["contrastive", "triplet", "center", "npair", "angular", "arcface",
                                        "proxy_anchor"],
-                    help="fine-tune only the network's top (last two levels + projection) with this loss from "
+                    help="fine-tune only the network's top (last residual stage + projection) with this loss from "
                          "cached frozen-trunk features; epoch chosen on the 'select' people of the 3-way split")
     tr.add_argument("--features", type=Path, default=Path("var/features"), help="with --loss: trunk feature cache")
     tr.add_argument("--miner", choices=["batch_hard", "semihard", "easy", "none"],

@@ -9,7 +9,7 @@ from app.face.dlib_resnet import DlibResNet
 from app.training.bootstrap import (_pair_weights, frr_at_fpir, open_set_distances, pair_set,
                                     weighted_figures)
 from app.training.data import identity_split, is_validation_identity
-from app.training.features import Head, compute_features, embed_features
+from app.training.features import Head, compute_features, continue_features, embed_features
 from app.training.head_train import FeatureSet, HeadConfig, head_state, save_run, train_head
 from app.training.losses import LOSSES, MetricObjective, SoftmaxCenterLoss
 from app.training.metrics import summarize
@@ -91,7 +91,7 @@ def test_center_loss_term_and_softmax() -> None:
 def test_every_loss_and_miner_trains_the_head() -> None:
     network = DlibResNet()
     head = Head(network)
-    features = torch.randn(32, 128, 8, 8).relu()
+    features = torch.randn(32, 256, 4, 4).relu()
     labels = torch.arange(8).repeat_interleave(4)
     for loss, miners in LOSSES.items():
         for miner in miners:
@@ -111,14 +111,16 @@ def test_head_on_cached_features_is_the_network(tmp_path) -> None:  # noqa: ANN0
     torch.manual_seed(0)
     network = DlibResNet().eval()
     chips = np.random.default_rng(0).integers(0, 255, (3, 150, 150, 3), dtype=np.uint8)
-    features = compute_features(network, chips)
-    assert features.shape == (3, 2, 128, 8, 8) and features.dtype == np.float16
+    early = compute_features(network, chips, 10)
+    assert early.shape == (3, 2, 128, 8, 8) and early.dtype == np.float16
+    features = continue_features(network, early, 10, 13)
+    assert features.shape == (3, 2, 256, 4, 4)
     with torch.inference_mode():
         x = torch.from_numpy(chips).permute(0, 3, 1, 2).float()
         direct = torch.nn.functional.normalize(network(x) + network(x.flip(3)), dim=1).numpy()
     assert np.abs(embed_features(Head(network), features) - direct).max() < 2e-2  # fp16 cache
 
-    train = FeatureSet(np.random.default_rng(1).normal(size=(32, 2, 128, 8, 8)).astype(np.float16).clip(0),
+    train = FeatureSet(np.random.default_rng(1).normal(size=(32, 2, 256, 4, 4)).astype(np.float16).clip(0),
                        [f"d/p{i // 4}" for i in range(32)])
     select = {"x": FeatureSet(train.features[:16], train.identities[:16])}
     config = HeadConfig(loss="triplet", miner="batch_hard", epochs=2, photos_per_epoch=32,

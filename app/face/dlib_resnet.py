@@ -93,7 +93,7 @@ class DlibResNet(nn.Module):
 
     def trunk(self, chips: torch.Tensor, blocks: int) -> torch.Tensor:
         """The convolutional features after the stem and the first `blocks` residual blocks
-        (10: level 3's 128 channels on an 8x8 grid; 13: level 4's 256 on 3x3)."""
+        (10: level 3's 128 channels on an 8x8 grid; 13: level 4's 256 on 4x4)."""
         x = (chips - self.mean) / INPUT_SCALE
         x = F.max_pool2d(F.relu(self.stem_affine(self.stem_conv(x))), 3, 2)
         for block in list(self.blocks)[:blocks]:

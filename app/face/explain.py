@@ -4,7 +4,7 @@ Each enrolled template is a prototype of its person and a decision is the neares
 As in ProtoPNet's patch similarity, the probe and the prototype are compared cell by cell
 on the encoder's convolutional features: the cosine between the two feature vectors at
 each spatial cell of the aligned chips (the alignment puts the same part of the face in
-the same cell). dlib's ResNet ends on a 1x1 and a 3x3 grid, too coarse to show parts, so
+the same cell). dlib's ResNet ends on 4x4 and 2x2 grids, too coarse to show parts, so
 the map is taken from level 3, the last convolutional stage with a finer grid (8x8 cells
 of ~19 px on a 150 px chip). benchmarks/explanation_masking.py checks that it means
 something: masking the most-similar cells moves the embedding distance more than masking

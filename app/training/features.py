@@ -1,6 +1,6 @@
 """Frozen-trunk features of dlib's ResNet, computed once per chip and its mirror.
 
-Fine-tuning only the top of the network (the last two levels and the 128-d projection)
+Fine-tuning only the top of the network (its last residual stage and the 128-d projection)
 lets every loss be compared on the same budget on two CPU cores: the trunk below is
 frozen, so its output for each chip (and for its horizontal mirror, the one
 augmentation) is computed once and cached under var/, and training runs the head alone.
@@ -18,9 +18,11 @@ from torch import nn
 
 from app.face.dlib_resnet import DlibResNet
 
-# blocks[10:] are level 4 (256 channels, 3x3 cells) and level 5 (1x1); the trunk's output
-# is level 3's: 128 channels on an 8x8 grid of a 150 px chip.
-HEAD_FROM_BLOCK = 10
+# blocks[13:] is level 5, the last residual stage (one down block, 4x4 -> 2x2 cells); the
+# trunk's output is level 4's: 256 channels on a 4x4 grid. Its features are computed on
+# top of level 3's (blocks[:10], the grid explanations use), which are cached first.
+HEAD_FROM_BLOCK = 13
+EARLY_BLOCKS = 10
 
 
 class Head(nn.Module):
@@ -59,6 +61,21 @@ def compute_features(network: DlibResNet, chips: np.ndarray, blocks: int = HEAD_
     return np.concatenate(out)
 
 
+def continue_features(network: DlibResNet, features: np.ndarray, done: int, blocks: int,
+                      batch_size: int = 256) -> np.ndarray:
+    """Features after `blocks` blocks from features after `done` of them (same layout)."""
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(features), batch_size):
+            x = torch.from_numpy(features[start:start + batch_size].astype(np.float32))
+            n = len(x)
+            x = x.flatten(0, 1)
+            for block in list(network.blocks)[done:blocks]:
+                x = block(x)
+            out.append(x.unflatten(0, (n, 2)).half().numpy())
+    return np.concatenate(out)
+
+
 def cached_features(network: DlibResNet, model_id: str, chips: np.ndarray, sources: list[str], cache_dir: Path,
                     blocks: int = HEAD_FROM_BLOCK) -> np.ndarray:
     """compute_features, kept in cache_dir under a key of the model, the split point and the photos."""
@@ -66,7 +83,11 @@ def cached_features(network: DlibResNet, model_id: str, chips: np.ndarray, sourc
     path = Path(cache_dir) / f"trunk-{model_id}-{blocks}-{key}.npy"
     if path.exists():
         return np.load(path)
-    features = compute_features(network, chips, blocks)
+    if blocks > EARLY_BLOCKS:
+        early = cached_features(network, model_id, chips, sources, cache_dir, EARLY_BLOCKS)
+        features = continue_features(network, early, EARLY_BLOCKS, blocks)
+    else:
+        features = compute_features(network, chips, blocks)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, features)
     return features
