@@ -1,6 +1,6 @@
 """Metric-learning losses compared on held-out people, from the shipped network, same budget.
 
-    PYTHONPATH=$PWD .venv/bin/python -m benchmarks.metric_losses [--seeds 0 1 2] [--learning-rates 3e-4 3e-3]
+    PYTHONPATH=$PWD .venv/bin/python -m benchmarks.metric_losses [--seeds 0 1 2] [--learning-rates 1e-4 3e-4]
 
 Chips come from the cache `facegate prepare-data` writes under var/chips/ (see
 models/README.md for the exact commands); the frozen trunk's features of every chip and
@@ -115,8 +115,8 @@ def plot_curves(histories: dict[str, list[list[dict]]], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--learning-rates", type=float, nargs="+", default=[3e-4, 3e-3])
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--learning-rates", type=float, nargs="+", default=[1e-4, 3e-4])
+    parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--photos-per-epoch", type=int, default=3200)
     parser.add_argument("--losses", nargs="+", help="loss or loss:miner (default: every one)")
     parser.add_argument("--replicates", type=int, default=200)

@@ -30,6 +30,9 @@ def test_admitted_decision_is_explained_by_the_template_it_matched(client: TestC
     template_id = int(response.headers["x-template-id"])
     assert int(response.headers["x-person-id"]) == alice["id"]
     assert template_id in {t["id"] for t in alice["templates"]}
+    pipeline, gallery = client.app.state.runtime.pipeline, client.app.state.runtime.gallery
+    probe = pipeline.embed([pipeline.door_chip(read(photos(ALICE)[5]))])[0]
+    assert template_id == gallery.distance_to(alice["id"], probe).template_id  # the nearest of her two
     image = Image.open(io.BytesIO(response.content))
     assert image.size == (450, 150)  # probe | prototype | overlay, 150 px chips
     assert -1.0 <= float(response.headers["x-mean-cell-similarity"]) <= 1.0
