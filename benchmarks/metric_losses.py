@@ -119,7 +119,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--photos-per-epoch", type=int, default=3200)
     parser.add_argument("--losses", nargs="+", help="loss or loss:miner (default: every one)")
-    parser.add_argument("--replicates", type=int, default=200)
+    parser.add_argument("--replicates", type=int, default=100)
     args = parser.parse_args()
     torch.set_num_threads(1)
     base = Encoder.load(BASE_CARD)
