@@ -36,6 +36,14 @@ def cmd_import_dlib(args: argparse.Namespace) -> None:
     print(f"wrote {path}")
 
 
+def cmd_export_onnx(args: argparse.Namespace) -> None:
+    from app.face.onnx_export import export_card_graph, export_detector_graphs
+
+    settings = get_settings()
+    print(json.dumps({"encoder": export_card_graph(args.card or settings.model_card),
+                      "detectors": export_detector_graphs(settings.detector_dir)}))
+
+
 def cmd_prepare_data(args: argparse.Namespace) -> None:
     from app.training.chips import prepare_chips
 
@@ -191,6 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--threshold", type=float, default=0.45)
     imp.add_argument("--half", action="store_true", help="store fp16 weights")
     imp.set_defaults(func=cmd_import_dlib)
+    exp = models.add_parser("export-onnx", help="regenerate the committed ONNX graphs (encoder of a card, O-Net) "
+                                                "and record their sha256")
+    exp.add_argument("--card", type=Path, help="model card (default: the configured model)")
+    exp.set_defaults(func=cmd_export_onnx)
 
     prep = sub.add_parser("prepare-data", help="detect and align a person-folder data set into a chip cache")
     prep.add_argument("src", type=Path)

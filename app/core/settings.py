@@ -28,8 +28,11 @@ class Settings(BaseSettings):
     # Door photos
     max_upload_bytes: int = 10 * 2**20
     max_image_pixels: int = 40_000_000
-    detect_max_side: int = 320  # photos are searched for faces at most this large (benchmarks/detect_scale.py)
-    min_face_size: int = 40  # smallest face searched, in photo pixels (>= 20 px of the downscaled copy)
+    detector: Literal["blazeface", "mtcnn"] = "blazeface"  # blazeface: BlazeFace + O-Net, no PyTorch (mtcnn: needs it)
+    detector_dir: Path = REPO_ROOT / "models" / "detectors"  # BlazeFace and O-Net graphs, manifest.json
+    min_proposal_score: float = 0.5  # BlazeFace score for a box to be looked at by O-Net
+    detect_max_side: int = 320  # MTCNN  # photos are searched for faces at most this large (benchmarks/detect_scale.py)
+    min_face_size: int = 40  # MTCNN: smallest face searched, in photo pixels (>= 20 px of the downscaled copy)
     mtcnn_scale_factor: float = 0.709
     min_face_probability: float = 0.95
     min_face_px: int = 40  # faces smaller than this in the photo are refused
@@ -38,9 +41,9 @@ class Settings(BaseSettings):
 
     # Compute
     face_workers: PositiveInt = Field(default_factory=usable_cores)  # photo-analysing threads (app/face/worker.py)
-    inference_threads: PositiveInt = 1  # intra-op threads each worker gives MTCNN and the encoder
-    inference_backend: Literal["onnx", "torch"] = "onnx"  # onnx: checked against torch at start
-    onnx_cache_dir: Path | None = None  # exported graphs; default data_dir/onnx
+    inference_threads: PositiveInt = 1  # intra-op threads each worker gives detection and the encoder
+    inference_backend: Literal["onnx", "torch"] = "onnx"  # onnx: the card's committed graph; torch needs [train]
+    onnx_cache_dir: Path | None = None  # MTCNN's stages exported at start (detector=mtcnn); default data_dir/onnx
     face_batch_max: int = 8  # photos a face worker analyses together at most
     face_batch_wait_ms: float = 0.0  # how long the worker waits for company before starting a batch
 
