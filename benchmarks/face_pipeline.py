@@ -47,10 +47,11 @@ def summary(name: str, ms: list[float]) -> float:
     return median
 
 
-def letterbox_jpeg(path: Path, size: tuple[int, int]) -> bytes:
-    """A data-set photo as a door camera frame: fitted into `size` (aspect kept), grey around."""
+def letterbox_jpeg(path: Path, size: tuple[int, int], face_scale: float = 1.0) -> bytes:
+    """A data-set photo as a door camera frame: fitted into `size` (aspect kept; `face_scale` of
+    that, for a more distant face), grey around."""
     photo = Image.open(path).convert("RGB")
-    scale = min(size[0] / photo.width, size[1] / photo.height)
+    scale = min(size[0] / photo.width, size[1] / photo.height) * face_scale
     photo = photo.resize((round(photo.width * scale), round(photo.height * scale)), Image.BILINEAR)
     canvas = Image.new("RGB", size, (128, 128, 128))
     canvas.paste(photo, ((size[0] - photo.width) // 2, (size[1] - photo.height) // 2))
@@ -77,8 +78,7 @@ def main() -> None:
 def run(args: argparse.Namespace, graphs: Path) -> None:
     settings = Settings()
     encoder = Encoder.load(settings.model_card)
-    onnx = Encoder.load(settings.model_card)
-    onnx.use_onnx(graphs, args.threads)
+    onnx = Encoder.load_onnx(settings.model_card, args.threads)
     channels_last = Encoder.load(settings.model_card)
     channels_last.network.to(memory_format=torch.channels_last)  # the issue's other CPU option, for comparison
     policy = QualityPolicy()
