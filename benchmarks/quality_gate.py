@@ -5,7 +5,7 @@
 Training-side (never validation) photos of lfw-dev and celeba-dev, letterboxed into
 640x480 frames at full size and shrunk to 0.35 (distant faces). For each frame: the face
 probability and size of the largest confident face, and whether another face is at least
-`secondary_face_ratio` of its size. Then the same frames with that face painted over
+`secondary_face_ratio` of its size. Then the same frames with their largest face painted over
 (what is left: background, other people) show what the gate lets through when the person
 is not there. Prints, per minimum probability, the share of frames with a usable face and
 the painted-over frames that still pass.
@@ -48,20 +48,24 @@ def main() -> None:
     for face_scale in (1.0, 0.35):
         frames = training_frames(args.photos, face_scale)
         found = [detector.detect(frame) for frame in frames]
+        painted = []  # each frame with its largest face painted over, detected again
+        for frame, faces in zip(frames, found):
+            blank = frame.copy()
+            if faces:
+                box = max(faces, key=lambda d: d.size).box
+                ImageDraw.Draw(blank).rectangle(tuple(np.round(box).astype(int).tolist()), fill=(128, 128, 128))
+            painted.append(detector.detect(blank))
         for probability in PROBABILITIES:
             policy = QualityPolicy(probability, settings.min_face_px, settings.secondary_face_ratio)
             usable, reasons, painted_pass = 0, {}, 0
-            for frame, faces in zip(frames, found):
+            for faces, rest in zip(found, painted):
                 try:
-                    face = select_door_face(faces, policy)
+                    select_door_face(faces, policy)
+                    usable += 1
                 except FaceRejected as exc:
                     reasons[exc.reason] = reasons.get(exc.reason, 0) + 1
-                    continue
-                usable += 1
-                blank = frame.copy()
-                ImageDraw.Draw(blank).rectangle(tuple(np.round(face.box).astype(int).tolist()), fill=(128, 128, 128))
                 try:
-                    select_door_face(detector.detect(blank), policy)
+                    select_door_face(rest, policy)
                     painted_pass += 1
                 except FaceRejected:
                     pass
