@@ -22,7 +22,7 @@ from app.core.migrate import upgrade_database
 from app.core.settings import Settings
 from app.face.encoder import read_card
 from benchmarks.door_latency import start_server
-from benchmarks.memory import rss_mb
+from benchmarks.memory import cpu_seconds, rss_mb
 from benchmarks.seed import insert_synthetic_templates
 
 
@@ -45,10 +45,10 @@ def main() -> None:
             t = time.perf_counter()
             process, _ = start_server(Path(tmp), extra)
             ready_s = time.perf_counter() - t
-            rss = rss_mb(process.pid)
+            rss, cpu = rss_mb(process.pid), cpu_seconds(process.pid)
             process.terminate()
             process.wait(timeout=120)
-            print(json.dumps({"templates": args.templates, "settings": extra, "start": start, "ready_s": round(ready_s, 1),
+            print(json.dumps({"templates": args.templates, "settings": extra, "start": start, "ready_s": round(ready_s, 1), "cpu_s_to_ready": cpu,
                               "server_rss_mb": rss}), flush=True)
 
 
