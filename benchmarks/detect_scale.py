@@ -31,7 +31,7 @@ from app.face.errors import FaceRejected
 from app.face.quality import QualityPolicy, select_door_face
 from app.training.data import is_validation_identity, list_photos
 from app.training.metrics import all_pair_distances, summarize
-from benchmarks.face_pipeline import letterbox_jpeg
+from benchmarks.frames import letterbox_jpeg
 
 SETTINGS = ((640, 40), (480, 40), (480, 53), (320, 40))  # (detect max side, smallest face in photo pixels)
 

@@ -30,7 +30,7 @@ from app.core.db import Database
 from app.core.migrate import upgrade_database
 from app.core.settings import REPO_ROOT, Settings
 from app.face.encoder import read_card
-from benchmarks.face_pipeline import letterbox_jpeg
+from benchmarks.frames import letterbox_jpeg
 from benchmarks.load import run_doors
 from benchmarks.memory import rss_mb
 from benchmarks.seed import insert_synthetic_templates

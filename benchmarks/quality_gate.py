@@ -24,7 +24,7 @@ from app.face.errors import FaceRejected
 from app.face.factory import build_detector
 from app.face.quality import QualityPolicy, select_door_face
 from app.training.data import is_validation_identity, list_photos
-from benchmarks.face_pipeline import letterbox_jpeg
+from benchmarks.frames import letterbox_jpeg
 
 PROBABILITIES = (0.5, 0.8, 0.9, 0.95, 0.98, 0.99)
 
