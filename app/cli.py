@@ -86,7 +86,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         card = args.model or get_settings().model_card
         threshold = record_held_out(card, Path(args.data).name, report)
         print(f"recorded in {card}; recommended threshold now {threshold:.4f}")
-    print(json.dumps({k: report[k] for k in ("pairs", "auc", "eer", "tar_at_far_1e-3", "threshold_at_far_1e-3")}))
+    print(json.dumps({k: report[k] for k in ("pairs", "auc", "eer", "tar_at_far_1e-3", "tar_at_far_1e-4",
+                                          "threshold_at_far_1e-3")}))
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
