@@ -22,7 +22,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("var")
     database_url: str = ""  # empty: SQLite file data_dir/facegate.db
-    model_card: Path = REPO_ROOT / "models" / "dlib-resnet-mtcnn-v1.json"
+    model_card: Path = REPO_ROOT / "models" / "dlib-resnet-mtcnn-v2.json"
     admin_key: str = ""  # if set at start, this key exists as an admin key
 
     # Door photos
