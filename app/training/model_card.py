@@ -55,8 +55,8 @@ def write_model(models_dir: Path, model_id: str, network: torch.nn.Module, card:
 
 
 HELD_OUT_KEYS = ("split", "photos", "people", "failures", "pairs", "genuine", "impostor", "genuine_mean",
-                 "impostor_mean", "auc", "eer", "tar_at_far_1e-2", "tar_at_far_1e-3", "threshold_at_far_1e-3", "tar_at_far_1e-4",
-                 "accuracy_best", "threshold_best")
+                 "impostor_mean", "auc", "eer", "tar_at_far_1e-2", "tar_at_far_1e-3", "threshold_at_far_1e-3",
+                 "tar_at_far_1e-4", "accuracy_best", "threshold_best")
 
 
 def record_held_out(path: Path, dataset: str, report: dict[str, Any]) -> float:
