@@ -11,8 +11,15 @@ from PIL import Image
 from app.core.settings import REPO_ROOT, Settings
 from app.face.detect import FaceDetector
 from app.face.quality import select_training_face
-from app.training.template_fit import (DLIB_CHIP_PADDING, DLIB_FIVE_POINT_CHIP, HALF_PIXEL, apply, chip_offset,
-                                       dlib_chip_mapping, fit_template)
+from app.training.template_fit import (
+    DLIB_CHIP_PADDING,
+    DLIB_FIVE_POINT_CHIP,
+    HALF_PIXEL,
+    apply,
+    chip_offset,
+    dlib_chip_mapping,
+    fit_template,
+)
 from tests.conftest import DATA
 
 SIZE = 150
@@ -76,8 +83,8 @@ def test_fit_gives_the_template_back_from_synthetic_photos() -> None:
     blank = np.zeros((400, 400, 10))
     stray = _synthetic_photo(rng)
     stray[..., 5:] = np.roll(stray[..., 5:], 190, axis=1)  # the detector found someone else
-    reference = lambda photo: _centroids(photo, range(5)) if photo[..., 0].sum() else None  # noqa: E731
-    detector = lambda photo: _centroids(photo, range(5, 10))  # noqa: E731
+    reference = lambda photo: _centroids(photo, range(5)) if photo[..., 0].sum() else None
+    detector = lambda photo: _centroids(photo, range(5, 10))
     fit = fit_template(photos + [blank, stray], reference, detector, SIZE)
     assert (fit.photos_used, fit.photos_skipped) == (25, 2)
     np.testing.assert_allclose(fit.template, TRUE_TEMPLATE, atol=0.004)  # jitter only: < 0.6 px

@@ -30,9 +30,9 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from app.core.settings import get_settings  # noqa: E402
-from app.training.data import Photo, list_photos, split_photos  # noqa: E402
-from app.training.template_fit import chip_offset, fit_template, same_face  # noqa: E402
+from app.core.settings import get_settings
+from app.training.data import Photo, list_photos, split_photos
+from app.training.template_fit import chip_offset, fit_template, same_face
 
 DATA_SETS = ("lfw-dev", "celeba-dev")
 Landmarks = Callable[[np.ndarray], "np.ndarray | None"]

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from app.training.data import list_photos, split_photos  # noqa: E402
-from tools.fit_mtcnn_template import DATA_SETS, dlib_parts, read  # noqa: E402
+from app.training.data import list_photos, split_photos
+from tools.fit_mtcnn_template import DATA_SETS, dlib_parts, read
 
 PER_DATA_SET = 7
 
