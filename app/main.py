@@ -24,6 +24,7 @@ from app.gallery.index import Gallery
 from app.gallery.sync import GallerySync
 from app.people.router import router as people_router
 from app.runtime import Runtime, get_runtime
+from app.web.install import install_web
 
 log = logging.getLogger("facegate")
 
@@ -63,12 +64,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runtime.sync.save(settings.index_snapshot_path)
         runtime.db.engine.dispose()
 
-    app = FastAPI(title="facegate", version="1", lifespan=lifespan)
+    app = FastAPI(title="facegate", version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     app.include_router(people_router)
     app.include_router(access_router)
     app.include_router(admin_router)
+    install_web(app)  # console, terminal, local API docs
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict:

@@ -40,6 +40,9 @@ def ensure_key(session: Session, secret: str, role: str, name: str) -> None:
 
 def _authenticate(request: Request) -> ApiKey:
     header = request.headers.get("authorization", "")
+    session_hook = getattr(request.app.state, "session_key", None)  # browser sessions (app/web)
+    if not header and session_hook is not None and (key := session_hook(request)) is not None:
+        return key
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret:
         raise ApiError(401, "unauthenticated", "send Authorization: Bearer <key>")
