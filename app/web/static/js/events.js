@@ -13,7 +13,10 @@ export async function renderEvents(view) {
   let source = null;
 
   function row(event) {
-    const who = event.person_name || (event.matched_person_name ? `looked like ${event.matched_person_name}` : "—");
+    const holder = event.badge_id && event.person_name && event.decision === "reject" ? `badge of ${event.person_name}` : null;
+    const looked = event.matched_person_name && event.matched_person_name !== event.person_name
+      ? `looked like ${event.matched_person_name}` : null;
+    const who = [holder || (event.decision === "admit" ? event.person_name : null), looked].filter(Boolean).join(", ") || "—";
     const label = h("td", { class: "label" });
     const tr = h("tr", { "data-event-id": event.id },
       h("td", {}, h("time", { datetime: event.created_at, text: when(event.created_at) })),

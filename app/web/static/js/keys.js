@@ -42,7 +42,7 @@ export async function renderKeys(view) {
       secret.replaceChildren(h("div", { class: "card secret" },
         h("h2", { text: `Key for ${created.name}` }),
         h("p", { text: "Copy it now: it is shown only this once and facegate keeps only its hash." }),
-        h("output", { class: "key", text: created.key, "aria-label": "New key" })));
+        h("output", { class: "key", text: created.key, "aria-label": "Secret of the new key" })));
       form.reset();
       await load();
     } catch (failure) {
