@@ -64,10 +64,10 @@ def _local_only(page: Page, base_url: str) -> list[str]:
 
 
 def _check_page(page: Page, name: str) -> None:
+    screenshot(page, name)
     assert axe_violations(page) == [], f"{name}: accessibility violations"
     assert unlabelled_controls(page) == [], f"{name}: controls without a label"
     assert tab_order_misses(page) == [], f"{name}: controls Tab never reaches"
-    screenshot(page, name)
 
 
 def _terminal(page: Page, key: str) -> None:

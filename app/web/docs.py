@@ -15,7 +15,7 @@ ERROR_RESPONSES = {
     "403": "the key's role may not do this (forbidden, wrong_door, csrf_failed)",
     "422": "the request is malformed (invalid_request) or refused (see reason)",
 }
-PUBLIC_PATHS = {"/healthz", "/readyz", "/metrics", "/web/session"}
+PUBLIC = {("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics"), ("post", "/web/session")}
 
 
 def bearer_openapi(app: FastAPI) -> dict:
@@ -29,10 +29,10 @@ def bearer_openapi(app: FastAPI) -> dict:
         "type": "http", "scheme": "bearer", "description": "an API key: fg_..."}
     components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     for path, operations in schema["paths"].items():
-        for operation in operations.values():
+        for method, operation in operations.items():
             operation.setdefault("summary", operation.get("operationId", path))
             responses = operation.setdefault("responses", {})
-            if path in PUBLIC_PATHS:
+            if (method, path) in PUBLIC:
                 operation["security"] = []
             else:
                 operation["security"] = [{"bearer": []}]

@@ -1,7 +1,7 @@
 // The FAR/FRR curve as SVG: rates on a log scale against the distance threshold, with markers.
 
 const NS = "http://www.w3.org/2000/svg";
-const W = 640, H = 320, LEFT = 56, RIGHT = 16, TOP = 16, BOTTOM = 40;
+const W = 640, H = 340, LEFT = 56, RIGHT = 16, TOP = 44, BOTTOM = 40;
 const FLOOR = 1e-4; // rates below are drawn on the bottom edge
 
 function svg(tag, attrs = {}, text) {
@@ -35,7 +35,7 @@ export function drawCurve(figure, curve, marks) {
     svg("desc", { id: "curve-desc" }, `Current threshold ${marks.current.toFixed(4)}, recommended ${marks.recommended.toFixed(4)}, target false-accept rate ${marks.target}.`));
   for (const r of [1, 0.1, 0.01, 0.001, 0.0001]) {
     root.append(svg("line", { x1: LEFT, x2: W - RIGHT, y1: y(r), y2: y(r), class: "grid" }),
-      svg("text", { x: LEFT - 6, y: y(r) + 4, "text-anchor": "end", class: "tick" }, r >= 0.01 ? `${r * 100}%` : `${r * 100}%`));
+      svg("text", { x: LEFT - 6, y: y(r) + 4, "text-anchor": "end", class: "tick" }, `${+(r * 100).toPrecision(2)}%`));
   }
   for (let t = Math.ceil(x0 * 10) / 10; t <= x1; t += 0.1) {
     root.append(svg("text", { x: x(t), y: H - BOTTOM + 16, "text-anchor": "middle", class: "tick" }, t.toFixed(1)));
@@ -51,10 +51,10 @@ export function drawCurve(figure, curve, marks) {
       svg("text", { x: x(value) + 4, y: cls === "current" ? TOP + 12 : TOP + 28, class: `${cls}-label` }, `${label} ${value.toFixed(3)}`));
   }
   const legend = svg("g", { class: "legend" });
-  legend.append(svg("line", { x1: LEFT + 10, x2: LEFT + 34, y1: H - BOTTOM - 30, y2: H - BOTTOM - 30, class: "far" }),
-    svg("text", { x: LEFT + 40, y: H - BOTTOM - 26 }, "strangers admitted (FAR)"),
-    svg("line", { x1: LEFT + 10, x2: LEFT + 34, y1: H - BOTTOM - 12, y2: H - BOTTOM - 12, class: "frr" }),
-    svg("text", { x: LEFT + 40, y: H - BOTTOM - 8 }, "staff refused (FRR)"));
+  legend.append(svg("line", { x1: LEFT, x2: LEFT + 24, y1: 14, y2: 14, class: "far" }),
+    svg("text", { x: LEFT + 30, y: 18 }, "strangers admitted (FAR)"),
+    svg("line", { x1: LEFT + 220, x2: LEFT + 244, y1: 14, y2: 14, class: "frr" }),
+    svg("text", { x: LEFT + 250, y: 18 }, "staff refused (FRR)"));
   root.append(legend);
   figure.replaceChildren(root);
 }

@@ -70,6 +70,15 @@ export async function renderThresholds(view) {
     field("Doors", scope), h("button", { type: "submit", text: "Calibrate" }));
   const calibrateError = h("p", { class: "error", role: "alert" });
   calibrateForm.append(calibrateError);
+
+  function drawCalibration() {
+    const c = calibration;
+    drawCurve(chart, c.curve, { current: inForce(), recommended: c.threshold, target: c.target_far });
+    chart.append(h("figcaption", { text:
+      `Recommended ${c.threshold.toFixed(4)} for a target of ${c.target_far} (${c.basis}); estimated false accepts ${percent(c.estimated_far)}, false rejects ${percent(c.estimated_frr)}. ` +
+      `Measured on ${c.counts.people} people, ${c.counts.templates} photos.${c.resolution_note ? ` Note: ${c.resolution_note}.` : ""}` }));
+  }
+
   calibrateForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     calibrateError.textContent = "";
@@ -81,14 +90,10 @@ export async function renderThresholds(view) {
         ? "Not enough data yet: enrol at least two people, one of them with two photos." : failure.message;
       return;
     }
-    const c = calibration;
-    drawCurve(chart, c.curve, { current: c.current_threshold, recommended: c.threshold, target: c.target_far });
-    chart.append(h("figcaption", { text:
-      `Recommended ${c.threshold.toFixed(4)} for a target of ${c.target_far} (${c.basis}); estimated false accepts ${percent(c.estimated_far)}, false rejects ${percent(c.estimated_frr)}. ` +
-      `Measured on ${c.counts.people} people, ${c.counts.templates} photos.${c.resolution_note ? ` Note: ${c.resolution_note}.` : ""}` }));
-    newValue.value = c.threshold.toFixed(4);
+    drawCalibration();
+    newValue.value = calibration.threshold.toFixed(4);
     apply.hidden = false;
-    await showPreview(c.threshold);
+    await showPreview(calibration.threshold);
   });
   newValue.addEventListener("change", () => { if (calibration && newValue.value) showPreview(Number(newValue.value)); });
   apply.addEventListener("submit", async (event) => {
@@ -100,6 +105,8 @@ export async function renderThresholds(view) {
       announce(`Threshold ${Number(newValue.value).toFixed(4)} applied`);
       reason.value = "";
       await loadCurrent();
+      drawCalibration(); // the current marker moves to the threshold now in force
+      await showPreview(Number(newValue.value));
     } catch (failure) {
       applyError.textContent = failure.message;
     }
