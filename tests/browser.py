@@ -69,8 +69,8 @@ def tab_order_misses(page) -> list[str]:  # noqa: ANN001
     return [name for name in wanted if name not in reached]
 
 
-def screenshot(page, name: str) -> Path:  # noqa: ANN001
+def screenshot(page, name: str, full_page: bool = True) -> Path:  # noqa: ANN001
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path

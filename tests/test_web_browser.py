@@ -207,10 +207,10 @@ def test_api_docs_are_local_with_authorize(base_url: str, playwright: Playwright
     page.goto("/docs")
     page.get_by_role("button", name=re.compile("Authorize")).click()
     expect(page.get_by_text("bearer  (http, Bearer)")).to_be_visible()
-    screenshot(page, "docs-swagger")
+    screenshot(page, "docs-swagger", full_page=False)
     page.goto("/redoc")
     expect(page.get_by_text("Download OpenAPI specification")).to_be_visible()
-    screenshot(page, "docs-redoc")
+    screenshot(page, "docs-redoc", full_page=False)
     browser.close()
     # ReDoc's footer names a logo on its CDN; the page's CSP refuses it, so nothing leaves the site.
     assert fetched_elsewhere == [] and blocked == []
