@@ -125,8 +125,8 @@ def test_console_and_terminal_scenario(base_url: str, playwright: Playwright, tm
     expect(result.locator("li.bad")).to_have_text(["empty-wall.jpg: not used, no face found"])
     crops = console.locator("#person-detail img")
     expect(crops).to_have_count(3)
-    assert all(console.evaluate("(imgs) => imgs.map((i) => i.complete && i.naturalWidth > 0)",
-                                crops.element_handles()))
+    console.wait_for_function("() => [...document.querySelectorAll('#person-detail img')]"
+                              ".every((i) => i.complete && i.naturalWidth > 0)")  # the crops really load
     _check_page(console, "console-people")
 
     # The live feed is open before anyone comes to the door.
@@ -155,6 +155,15 @@ def test_console_and_terminal_scenario(base_url: str, playwright: Playwright, tm
     expect(door.locator("#answer")).to_be_visible(timeout=FACE_WORK_MS)
     expect(door.locator("#answer-title")).to_have_text("Access denied")
     expect(door.locator("#answer-detail")).not_to_contain_text(MEMBER.replace("_", " "))  # a terminal is told little
+    # The network goes: the terminal says so in plain words, and comes back by itself.
+    expect(door.locator("#answer")).to_be_hidden()
+    door.context.set_offline(True)
+    expect(door.locator("#offline")).to_be_visible()
+    expect(door.locator("#offline")).to_contain_text("Out of service")
+    screenshot(door, "terminal-offline")
+    door.context.set_offline(False)
+    expect(door.locator("#state")).to_have_text("Ready. Look at the camera.")
+    expect(door.locator("#offline")).to_be_hidden()
     stranger_browser.close()
 
     # The feed shows the three decisions without a reload, newest first.

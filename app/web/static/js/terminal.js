@@ -84,7 +84,7 @@ function sample() {
 }
 
 function watch() {
-  if (terminal.busy || !$("answer").hidden) return;
+  if (terminal.busy || !$("answer").hidden || !$("offline").hidden) return;
   const now = sample();
   if (!now) return;
   const before = terminal.last;
