@@ -183,6 +183,11 @@ def test_console_and_terminal_scenario(base_url: str, playwright: Playwright, tm
     labelled = httpx.get(f"{base_url}/v1/admin/events", headers=ADMIN).json()["items"]
     assert {e["id"]: e["label"] for e in labelled}[int(event_id)] == "impostor"
 
+    console.get_by_label("Decision").select_option("reject")  # filters: refused only, then all again
+    expect(rows).to_have_count(2)
+    console.get_by_label("Decision").select_option("")
+    expect(rows).to_have_count(3)
+
     # Calibration needs a second person; then calibrate, preview, apply with a reason, see the history.
     files = [("images", (p.name, p.read_bytes(), "image/jpeg")) for p in photos(COLLEAGUE)[:2]]
     assert httpx.post(f"{base_url}/v1/people", headers=ADMIN, data={"name": COLLEAGUE}, files=files,

@@ -45,6 +45,8 @@ export function announce(text, kind = "info") {
   region.className = `announcer ${kind}`;
   region.textContent = "";
   window.setTimeout(() => { region.textContent = text; }, 30);
+  window.clearTimeout(announce.timer);
+  announce.timer = window.setTimeout(() => { region.textContent = ""; }, 6000);
 }
 
 export function when(iso) {
