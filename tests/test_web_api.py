@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from app.core.auth import hash_key
+from app.keys.service import hash_key
 from app.web.docs import PUBLIC
 from app.web.models import WebSession
-from tests.conftest import ADMIN, ADMIN_KEY, LFW, auth, enroll, make_key, photos, read, validation_people
+from tests.helpers import ADMIN, ADMIN_KEY, LFW, auth, enroll, make_key, photos, read, validation_people
 
 
 def _sign_in(client: TestClient, key: str = ADMIN_KEY) -> str:
@@ -100,7 +100,7 @@ def test_terminal_is_told_little_and_crops_stay_with_staff(client: TestClient) -
         assert response.status_code == 200 and response.content.startswith(b"\x89PNG")
     assert client.get(crop, headers=terminal).status_code == 403
     other = client.get(f"/v1/people/{person['id'] + 1}/faces/{person['templates'][0]['id']}/crop.png", headers=ADMIN)
-    assert other.status_code == 404 and other.json()["detail"]["reason"] == "unknown_face"
+    assert other.status_code == 404 and other.json()["detail"]["reason"] == "unknown_template"
 
 
 def test_openapi_declares_bearer_and_errors(client: TestClient) -> None:

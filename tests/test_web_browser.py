@@ -18,10 +18,16 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
-from tests.browser import (CHROMIUM, axe_violations, camera_args, screenshot, tab_order_misses, unlabelled_controls,
-                           write_y4m)
-from tests.conftest import ADMIN, ADMIN_KEY, LFW, _fresh_database, no_face, photos, validation_people
-from tests.test_replicas import server
+from tests.browser import (
+    CHROMIUM,
+    axe_violations,
+    camera_args,
+    screenshot,
+    tab_order_misses,
+    unlabelled_controls,
+    write_y4m,
+)
+from tests.helpers import ADMIN, ADMIN_KEY, LFW, fresh_database, no_face, photos, server, validation_people
 
 FACE_WORK_MS = 60_000  # real detection and encoding on two loaded cores: be generous
 STRANGER, MEMBER, COLLEAGUE = validation_people(LFW, 3, min_photos=5)  # held out from training
@@ -32,7 +38,7 @@ expect.set_options(timeout=20_000)
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     directory = tmp_path_factory.mktemp("web")
-    for database_url in _fresh_database(directory / "db"):
+    for database_url in fresh_database(directory / "db"):
         with server(database_url, directory / "data", via_entrypoint=False) as (url, _):
             yield url
 

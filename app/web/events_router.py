@@ -13,7 +13,8 @@ from starlette.concurrency import run_in_threadpool
 
 from app.access.models import AccessEvent
 from app.access.schemas import EventOut
-from app.core.auth import ADMIN, require
+from app.keys.auth import require
+from app.keys.models import ADMIN
 from app.runtime import Runtime, get_runtime
 from app.web import sessions
 

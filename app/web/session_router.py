@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from app.admin.models import ApiKey
-from app.core.auth import ROLES, require
 from app.core.db import utcnow
+from app.keys.auth import require
+from app.keys.models import ROLES, ApiKey
 from app.runtime import Runtime, get_runtime
 from app.web import sessions
 from app.web.schemas import SessionOut, SignIn

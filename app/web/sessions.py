@@ -17,10 +17,10 @@ from fastapi import Request
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.admin.models import ApiKey
-from app.core.auth import ADMIN, ENROLL, TERMINAL, hash_key
 from app.core.db import utcnow
-from app.core.errors import ApiError
+from app.core.reasons import CSRF_FAILED, INVALID_KEY, SESSION_EXPIRED, DomainError
+from app.keys.models import ADMIN, ENROLL, TERMINAL, ApiKey
+from app.keys.service import hash_key
 from app.web.models import WebSession
 
 SESSION_COOKIE = "fg_session"
@@ -43,7 +43,7 @@ def sign_in(session: Session, secret: str) -> NewSession:
     """Open a session for a valid, unrevoked key; the secret itself is never stored or sent back."""
     key = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(secret.strip())))
     if key is None or key.revoked:
-        raise ApiError(401, "invalid_key", "the API key is unknown or revoked")
+        raise DomainError(INVALID_KEY, "the API key is unknown or revoked")
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     expires = utcnow() + LIFETIME[key.role]
     session.execute(delete(WebSession).where(WebSession.expires_at < utcnow()))  # tidy up as we go
@@ -77,14 +77,14 @@ def key_from_cookie(request: Request) -> ApiKey | None:
     with request.app.state.runtime.db.session() as session:
         found = session_row(session, token)
     if found is None:
-        raise ApiError(401, "session_expired", "the session has ended; sign in again")
+        raise DomainError(SESSION_EXPIRED, "the session has ended; sign in again")
     web_session, key = found
     if key.revoked:
-        raise ApiError(401, "invalid_key", "the API key is unknown or revoked")
+        raise DomainError(INVALID_KEY, "the API key is unknown or revoked")
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         cookie = request.cookies.get(CSRF_COOKIE, "")
         if not sent or not hmac.compare_digest(sent, cookie) or \
                 not hmac.compare_digest(hash_key(sent), web_session.csrf_hash):
-            raise ApiError(403, "csrf_failed", f"send the {CSRF_HEADER} header with the session's CSRF token")
+            raise DomainError(CSRF_FAILED, f"send the {CSRF_HEADER} header with the session's CSRF token")
     return key

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, File, Form, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from app.access import service
-from app.admin.models import ApiKey
-from app.core.auth import TERMINAL, require
-from app.core.errors import ApiError
 from app.core.observability import DECISIONS
+from app.core.reasons import DOOR_UNBOUND, DomainError
+from app.keys.auth import require
+from app.keys.models import TERMINAL, ApiKey
 from app.runtime import Runtime, get_runtime
 from app.web.schemas import TerminalAnswer
 
@@ -37,14 +37,16 @@ async def terminal_verify(image: UploadFile = File(...), badge_id: str | None = 
                           key: ApiKey = Depends(require(TERMINAL)),
                           runtime: Runtime = Depends(get_runtime)) -> TerminalAnswer:
     if key.door_id is None:
-        raise ApiError(403, "door_unbound", "the terminal needs a key bound to a door")
+        raise DomainError(DOOR_UNBOUND, "the terminal needs a key bound to a door")
     data = await image.read(runtime.settings.max_upload_bytes + 1)
+
+    verifier = service.Verifier(runtime.face_worker, runtime.gallery, runtime.thresholds, runtime.model_id)
 
     def decide() -> TerminalAnswer:
         with runtime.db.session() as session:
             try:
-                decision, event, _ = service.verify(session, runtime, key, data, badge_id or None, None)
-            except ApiError as exc:  # an unreadable frame is audited; the terminal just tries again
+                decision, event, _ = service.verify(session, verifier, key, data, badge_id or None, None)
+            except DomainError as exc:  # an unreadable frame is audited; the terminal just tries again
                 if "event_id" not in exc.extra:
                     raise
                 return TerminalAnswer(decision="reject", reason="look_again", name=None)
