@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from app.core.settings import REPO_ROOT
+from tests.helpers import REPO_ROOT
 
 CHROMIUM = "/usr/bin/chromium"  # Playwright's own browser download cannot be fetched here
 AXE = Path(__file__).parent / "assets" / "axe.min.js"
