@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.core.settings import REPO_ROOT, Settings
+from app.core.settings import Settings
 from app.face.detect import FaceDetector
 from app.face.quality import select_training_face
 from app.training.template_fit import (
@@ -20,7 +20,7 @@ from app.training.template_fit import (
     dlib_chip_mapping,
     fit_template,
 )
-from tests.conftest import DATA
+from tests.helpers import DATA, REPO_ROOT
 
 SIZE = 150
 DLIB_PARTS = Path(__file__).parent / "data" / "dlib_parts.json"
