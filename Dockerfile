@@ -12,15 +12,12 @@ RUN pip install .
 
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 \
-    FACEGATE_DATA_DIR=/var/lib/facegate FACEGATE_MODEL_CARD=/srv/facegate/models/dlib-resnet-mtcnn-v1.json
+    FACEGATE_DATA_DIR=/var/lib/facegate FACEGATE_MODEL_CARD=/srv/facegate/models/dlib-resnet-mtcnn-v2.json
 RUN useradd --system --uid 10001 --home /srv/facegate facegate \
     && mkdir -p /var/lib/facegate && chown facegate /var/lib/facegate
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /srv/facegate
-COPY alembic.ini ./
-COPY migrations ./migrations
 COPY models ./models
-COPY app ./app
 COPY docker/entrypoint.sh /usr/local/bin/facegate-entrypoint
 USER facegate
 EXPOSE 8000

@@ -22,14 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
-from app.core.settings import REPO_ROOT, Settings, usable_cores
+from app.core.settings import Settings, usable_cores
 from app.face.align import align_face
 from app.face.decode import decode_image
 from app.face.encoder import Encoder
 from app.face.factory import build_detector
 from app.face.errors import FaceRejected
 from app.face.quality import QualityPolicy, select_door_face
-from app.training.data import is_validation_identity, list_photos
+from app.training.data import data_root, is_validation_identity, list_photos
 from app.training.metrics import all_pair_distances, summarize
 from benchmarks.frames import letterbox_jpeg
 
@@ -40,7 +40,7 @@ def door_frames(people: int, face_scale: float = 1.0) -> tuple[list[bytes], list
     frames, identities = [], []
     for dataset in ("lfw-dev", "celeba-dev"):
         by_person: dict[str, list[Path]] = {}
-        for photo in list_photos(REPO_ROOT.parent / "shared" / "data" / dataset):
+        for photo in list_photos(data_root() / dataset):
             if is_validation_identity(photo.identity):
                 by_person.setdefault(photo.identity, []).append(photo.path)
         chosen = [k for k in sorted(by_person) if len(by_person[k]) >= 2][:people]

@@ -28,14 +28,15 @@ import numpy as np
 
 from app.core.db import Database
 from app.core.migrate import upgrade_database
-from app.core.settings import REPO_ROOT, Settings
+from app.core.settings import Settings
 from app.face.encoder import read_card
+from app.training.data import data_root
 from benchmarks.frames import letterbox_jpeg
 from benchmarks.load import run_doors
 from benchmarks.memory import rss_mb
 from benchmarks.seed import insert_synthetic_templates
 
-LFW = REPO_ROOT.parent / "shared" / "data" / "lfw-dev"
+LFW = data_root() / "lfw-dev"
 PEOPLE = ["Colin_Powell", "Tony_Blair", "Donald_Rumsfeld", "Gerhard_Schroeder", "Ariel_Sharon", "Hugo_Chavez",
           "Junichiro_Koizumi", "Jean_Chretien", "John_Ashcroft", "Jacques_Chirac"]
 STRANGERS = ["Luiz_Inacio_Lula_da_Silva", "Gloria_Macapagal_Arroyo", "Arnold_Schwarzenegger", "Laura_Bush"]

@@ -18,15 +18,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from app.core.settings import REPO_ROOT, Settings
+from app.core.settings import Settings
 from app.face.align import align_face
 from app.face.decode import decode_image
 from app.face.detect import FaceDetector
 from app.face.encoder import Encoder
 from app.face.quality import QualityPolicy, select_door_face
 from benchmarks.frames import letterbox_jpeg
+from app.training.data import data_root
 
-DATA = REPO_ROOT.parent / "shared" / "data" / "celeba-dev"
+DATA = data_root() / "celeba-dev"
 
 
 def timed(fn, runs: int) -> list[float]:  # noqa: ANN001

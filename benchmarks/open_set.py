@@ -17,10 +17,10 @@ import json
 
 import numpy as np
 
-from app.core.settings import REPO_ROOT, Settings
+from app.core.settings import Settings
 from app.face.encoder import Encoder
 from app.training.chips import load_chips
-from app.training.data import list_photos
+from app.training.data import data_root, list_photos
 
 DATASETS = ("lfw-dev", "celeba-dev")
 
@@ -29,8 +29,8 @@ def enrolled_and_probes(encoder: Encoder) -> tuple[np.ndarray, np.ndarray]:
     """(people, 3, D) templates and (people, D) probes."""
     templates, probes = [], []
     for name in DATASETS:
-        chips = load_chips(REPO_ROOT / "var" / "chips" / f"{name}-{encoder.alignment.size}",
-                           list_photos(REPO_ROOT.parent / "shared" / "data" / name))
+        chips = load_chips(Path("var") / "chips" / f"{name}-{encoder.alignment.size}",
+                           list_photos(data_root() / name))
         rows: dict[str, list[int]] = {}
         for i, identity in enumerate(chips.identities):
             rows.setdefault(identity, []).append(i)

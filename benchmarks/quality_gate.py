@@ -18,7 +18,8 @@ import json
 import numpy as np
 from PIL import Image, ImageDraw
 
-from app.core.settings import REPO_ROOT, Settings, usable_cores
+from app.core.settings import Settings, usable_cores
+from app.training.data import data_root
 from app.face.decode import decode_image
 from app.face.errors import FaceRejected
 from app.face.factory import build_detector
@@ -32,7 +33,7 @@ PROBABILITIES = (0.5, 0.8, 0.9, 0.95, 0.98, 0.99)
 def training_frames(count: int, face_scale: float) -> list[Image.Image]:
     frames = []
     for dataset in ("lfw-dev", "celeba-dev"):
-        chosen = [p for p in list_photos(REPO_ROOT.parent / "shared" / "data" / dataset)
+        chosen = [p for p in list_photos(data_root() / dataset)
                   if not is_validation_identity(p.identity)][::17][:count]
         frames += [decode_image(letterbox_jpeg(p.path, (640, 480), face_scale), 10**8, 10**9) for p in chosen]
     return frames

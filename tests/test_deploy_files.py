@@ -9,7 +9,7 @@ import re
 
 import yaml
 
-from app.core.settings import REPO_ROOT
+from tests.helpers import REPO_ROOT
 
 
 def test_compose_file_wires_postgres_health_and_replicas() -> None:
@@ -34,5 +34,7 @@ def test_dockerfile_runs_as_non_root_with_the_model_and_a_readiness_check() -> N
     card_path = re.search(r"FACEGATE_MODEL_CARD=/srv/facegate/(\S+)", text).group(1)
     card = json.loads((REPO_ROOT / card_path).read_text())
     assert (REPO_ROOT / "models" / card["onnx"]["file"]).is_file()
+    final_stage = text.rsplit("FROM ", 1)[1]
+    assert not re.search(r"^COPY (app|migrations|alembic)", final_stage, re.M)  # the installed package only
     ignored = (REPO_ROOT / ".dockerignore").read_text().split()
     assert "var" in ignored and ".venv" in ignored  # no data, no local environment in the image

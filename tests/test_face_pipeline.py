@@ -12,7 +12,7 @@ from app.face.decode import decode_image
 from app.face.detect import FaceDetector
 from app.face.errors import FACE_TOO_SMALL, IMAGE_TOO_LARGE, MULTIPLE_FACES, NO_FACE, NOT_AN_IMAGE, FaceRejected
 from app.face.factory import build_pipeline
-from tests.conftest import CELEBA, LFW, jpeg, no_face, photos, read, two_faces, validation_people
+from tests.helpers import CELEBA, LFW, jpeg, no_face, photos, read, two_faces, validation_people
 
 
 @pytest.fixture(scope="module")

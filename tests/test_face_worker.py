@@ -14,7 +14,7 @@ from app.face.errors import NO_FACE, NOT_AN_IMAGE, FaceRejected
 from app.face.factory import build_detector, build_pipeline, serving_pipelines
 from app.face.pipeline import FaceChip, FacePipeline
 from app.face.worker import FaceResult, FaceWorker
-from tests.conftest import CELEBA, no_face, photos, read, validation_people
+from tests.helpers import CELEBA, no_face, photos, read, validation_people
 
 
 @pytest.fixture(scope="module")

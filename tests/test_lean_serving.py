@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.core.settings import REPO_ROOT, Settings
+from app.core.settings import Settings
 from app.face.decode import decode_image
 from app.face.factory import build_detector
 from app.face.onnx_backend import GraphMismatch, verified
-from tests.conftest import ADMIN_KEY, CELEBA, photos, read, two_faces, validation_people
+from tests.helpers import ADMIN_KEY, CELEBA, REPO_ROOT, photos, read, two_faces, validation_people
 
 NO_TORCH_SERVER = textwrap.dedent("""
     import importlib.abc, json, sys, warnings

@@ -19,8 +19,8 @@ def build_detector(settings: Settings, threads: int) -> Detector:
     if settings.detector == "blazeface":
         from app.face.lean_detector import LeanDetector
 
-        manifest = json.loads((settings.detector_dir / "manifest.json").read_text())
-        graph = {name: verified(settings.detector_dir / spec["file"], spec["sha256"]) for name, spec in manifest.items()}
+        manifest = json.loads((settings.detectors_path / "manifest.json").read_text())
+        graph = {name: verified(settings.detectors_path / spec["file"], spec["sha256"]) for name, spec in manifest.items()}
         return LeanDetector(graph["blazeface"], graph["onet"], threads, settings.min_proposal_score)
     from app.face.detect import FaceDetector
 

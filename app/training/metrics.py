@@ -47,6 +47,7 @@ def summarize(genuine: np.ndarray, impostor: np.ndarray) -> dict[str, float | in
     eer, eer_threshold = equal_error(curve)
     t2, _, frr2 = threshold_at_far(curve, 1e-2)
     t3, far3, frr3 = threshold_at_far(curve, 1e-3)
+    t4, _, frr4 = threshold_at_far(curve, 1e-4)
     balanced = 1.0 - (curve.far + curve.frr) / 2
     best = int(np.argmax(balanced))
     tar = np.r_[0.0, 1.0 - curve.frr]
@@ -58,6 +59,7 @@ def summarize(genuine: np.ndarray, impostor: np.ndarray) -> dict[str, float | in
         "eer": eer, "threshold_at_eer": eer_threshold,
         "tar_at_far_1e-2": 1.0 - frr2, "threshold_at_far_1e-2": t2,
         "tar_at_far_1e-3": 1.0 - frr3, "threshold_at_far_1e-3": t3, "far_at_threshold_1e-3": far3,
+        "tar_at_far_1e-4": 1.0 - frr4, "threshold_at_far_1e-4": t4,
         "accuracy_best": float(balanced[best]), "threshold_best": float(curve.thresholds[best]),
     }
 

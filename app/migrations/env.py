@@ -4,8 +4,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from app.core.metadata import metadata
 from app.core.settings import get_settings
+from app.tables import metadata
 
 config = context.config
 

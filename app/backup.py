@@ -19,8 +19,8 @@ from typing import Any, TextIO
 from sqlalchemy import Connection, DateTime, LargeBinary, Table, func, insert, select, text
 
 from app.core.db import Database, utcnow
-from app.core.metadata import metadata
-from app.people.models import FaceTemplate
+from app.gallery.models import FaceTemplate
+from app.tables import metadata
 
 FORMAT = "facegate-backup"
 VERSION = 1
