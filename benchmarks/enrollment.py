@@ -25,11 +25,11 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from app.core.settings import REPO_ROOT
+from app.training.data import data_root
 from benchmarks.door_latency import KEY, start_server
 from benchmarks.memory import rss_mb
 
-DATA = REPO_ROOT.parent / "shared" / "data"
+DATA = data_root()
 
 
 def people_with_photos(count: int, per_person: int = 3) -> list[list[Path]]:

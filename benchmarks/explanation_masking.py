@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from app.core.settings import REPO_ROOT
 from app.face.encoder import Encoder
 from app.face.explain import mask_cells, similarity_map
 from app.training.bootstrap import interval
 from app.training.chips import load_cached
-from app.training.data import identity_split
+from app.training.data import data_root, identity_split
+
+ROOT = Path(__file__).resolve().parents[1]  # the checkout: var/ and models/
 
 DATASETS = ("lfw-dev", "celeba-dev")
 
@@ -33,7 +35,7 @@ def report_pairs() -> list[tuple[np.ndarray, np.ndarray]]:
     """(template chip, probe chip) of every report person with two cached chips."""
     pairs = []
     for name in DATASETS:
-        chips = load_cached(REPO_ROOT.parent / "shared" / "data" / name, REPO_ROOT / "var" / "chips" / f"{name}-150")
+        chips = load_cached(data_root() / name, ROOT / "var" / "chips" / f"{name}-150")
         rows: dict[str, list[int]] = {}
         for i, identity in enumerate(chips.identities):
             if identity_split(identity) == "report":
@@ -48,7 +50,7 @@ def main() -> None:
     parser.add_argument("--random-draws", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    encoder = Encoder.load(REPO_ROOT / "models" / "dlib-resnet-mtcnn-v1.json")
+    encoder = Encoder.load(ROOT / "models" / "dlib-resnet-mtcnn-v1.json")
     rng = np.random.default_rng(0)
     pairs = report_pairs()
     top_rise, random_rise = [], []

@@ -21,9 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from app.core.settings import REPO_ROOT, Settings
+from app.core.settings import Settings
 from benchmarks.memory import rss_mb
 
+ROOT = Path(__file__).resolve().parents[1]  # the checkout, for running this module again
 DIM = 128
 
 
@@ -35,13 +36,13 @@ def real_embeddings() -> tuple[np.ndarray, np.ndarray] | None:
     """Flip-averaged embeddings of held-out LFW chips: (vectors, person labels)."""
     from app.face.encoder import Encoder
     from app.training.chips import load_chips
-    from app.training.data import list_photos
+    from app.training.data import data_root, list_photos
     from app.training.splits import select_split
 
-    cache = REPO_ROOT / "var" / "chips" / "lfw-dev-150"
+    cache = Path("var") / "chips" / "lfw-dev-150"
     if not (cache / "chips.json").exists():
         return None
-    chips = select_split(load_chips(cache, list_photos(REPO_ROOT.parent / "shared" / "data" / "lfw-dev")), "val", 2)
+    chips = select_split(load_chips(cache, list_photos(data_root() / "lfw-dev")), "val", 2)
     encoder = Encoder.load(Settings().model_card)
     return encoder.embed(chips.chips), np.unique(chips.identities, return_inverse=True)[1]
 
@@ -167,7 +168,7 @@ def main() -> None:
         return
     for size in args.sizes:
         cmd = [sys.executable, "-m", "benchmarks.gallery", "--one", str(size)] + (["--startup"] if args.startup else [])
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=REPO_ROOT).stdout
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT).stdout
         print(out.strip().splitlines()[-1], flush=True)
 
 

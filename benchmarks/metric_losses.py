@@ -26,19 +26,19 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from app.core.settings import REPO_ROOT  # noqa: E402
 from app.face.encoder import Encoder  # noqa: E402
-from app.training.bootstrap import (FIGURES, bootstrap_open_set, bootstrap_pairs, interval,  # noqa: E402
-                                    open_set_distances, pair_set)
+from app.training.bootstrap import FIGURES, bootstrap_open_set, bootstrap_pairs, interval, open_set_distances, pair_set  # noqa: E402
+from app.training.data import data_root  # noqa: E402
 from app.training.features import Head, embed_features  # noqa: E402
-from app.training.head_train import (FeatureSet, HeadConfig, load_feature_splits, merged, save_run,  # noqa: E402
-                                     train_head)
+from app.training.head_train import FeatureSet, HeadConfig, load_feature_splits, merged, save_run, train_head  # noqa: E402
 from app.training.losses import LOSSES  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[1]  # the checkout: var/ and models/
+
 DATASETS = ("lfw-dev", "celeba-dev")
-BASE_CARD = REPO_ROOT / "models" / "dlib-resnet-mtcnn-v1.json"
-RUNS = REPO_ROOT / "var" / "runs" / "metric"
-CURVES = REPO_ROOT / "models" / "metric-learning-curves.png"
+BASE_CARD = ROOT / "models" / "dlib-resnet-mtcnn-v1.json"
+RUNS = ROOT / "var" / "runs" / "metric"
+CURVES = ROOT / "models" / "metric-learning-curves.png"
 
 
 def run_once(base: Encoder, splits: dict, config: HeadConfig) -> tuple[dict, list[dict]]:
@@ -123,9 +123,9 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     base = Encoder.load(BASE_CARD)
-    splits = load_feature_splits([REPO_ROOT.parent / "shared" / "data" / d for d in DATASETS],
-                                 REPO_ROOT / "var" / "chips", base.network, base.model_id,
-                                 REPO_ROOT / "var" / "features")
+    splits = load_feature_splits([data_root() / d for d in DATASETS],
+                                 ROOT / "var" / "chips", base.network, base.model_id,
+                                 ROOT / "var" / "features")
     counts = {s: {d: [len(v.identities), len(set(v.identities))] for d, v in sets.items()} for s, sets in splits.items()}
     print(json.dumps({"photos_people": counts}), flush=True)
     runs = [(loss, miner) for loss, miners in LOSSES.items() for miner in miners]
@@ -147,7 +147,7 @@ def main() -> None:
         costs[name] = float(np.median([r["seconds"] for _, h in seeds for r in h if "seconds" in r]))
     table = summarise(names, groups, splits["report"], args.replicates)
     plot_curves(histories, CURVES)
-    out = REPO_ROOT / "var" / "ml" / "metric_losses.json"
+    out = ROOT / "var" / "ml" / "metric_losses.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"split_photos_people": counts, "budget": vars(args), "chosen": chosen,
                                "seconds_per_epoch": costs, "table": table}, indent=2))

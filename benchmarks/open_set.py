@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from app.core.settings import REPO_ROOT, Settings
+from app.core.settings import Settings
 from app.face.encoder import Encoder
 from app.training.chips import load_chips
-from app.training.data import list_photos
+from app.training.data import data_root, list_photos
 
 DATASETS = ("lfw-dev", "celeba-dev")
 
@@ -31,8 +30,8 @@ def enrolled_and_probes(encoder: Encoder) -> tuple[np.ndarray, np.ndarray]:
     """(people, 3, D) templates and (people, D) probes."""
     templates, probes = [], []
     for name in DATASETS:
-        chips = load_chips(REPO_ROOT / "var" / "chips" / f"{name}-{encoder.alignment.size}",
-                           list_photos(REPO_ROOT.parent / "shared" / "data" / name))
+        chips = load_chips(Path("var") / "chips" / f"{name}-{encoder.alignment.size}",
+                           list_photos(data_root() / name))
         rows: dict[str, list[int]] = {}
         for i, identity in enumerate(chips.identities):
             rows.setdefault(identity, []).append(i)
@@ -48,10 +47,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--thresholds", type=float, nargs="+", default=[0.26, 0.28, 0.30, 0.32, 0.34])
     args = parser.parse_args()
-    encoder = Encoder.load(Settings().model_card)
-    with tempfile.TemporaryDirectory() as graphs:
-        encoder.use_onnx(Path(graphs), 2)
-        templates, probes = enrolled_and_probes(encoder)
+    encoder = Encoder.load_onnx(Settings().model_card, 2)
+    templates, probes = enrolled_and_probes(encoder)
     cosines = np.einsum("pd,qkd->pqk", probes, templates)
     distances = np.sqrt(np.clip(2 - 2 * cosines, 0, None)).min(axis=2)  # probe p to person q
     own = np.diag(distances).copy()

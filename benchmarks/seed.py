@@ -5,7 +5,8 @@ import numpy as np
 from sqlalchemy import insert
 
 from app.core.db import Database
-from app.people.models import FaceTemplate, Person
+from app.gallery.models import FaceTemplate
+from app.people.models import Person
 
 
 def insert_synthetic_templates(db: Database, vectors: np.ndarray, persons: np.ndarray, model_id: str) -> None:

@@ -7,10 +7,10 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import func, select
 
-from app.gallery.models import TemplateChange
+from app.gallery.models import FaceTemplate, TemplateChange
 from app.main import create_app
-from app.people.models import FaceTemplate, Person
-from tests.conftest import ADMIN, enroll, make_key, no_face, photos, read, two_faces, verify
+from app.people.models import Person
+from tests.helpers import ADMIN, enroll, make_key, no_face, photos, read, two_faces, verify
 
 ALICE, BOB, STRANGER = "Colin_Powell", "Tony_Blair", "Donald_Rumsfeld"
 

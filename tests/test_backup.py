@@ -9,14 +9,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from app.backup import backup, restore
 from app.cli import main
-from app.core.backup import backup, restore
 from app.core.db import Database
 from app.core.migrate import upgrade_database
 from app.core.settings import get_settings
 from app.main import create_app
 from app.people.models import Person
-from tests.conftest import ADMIN, enroll, make_settings, photos, read, verify
+from tests.helpers import ADMIN, enroll, make_settings, photos, read, verify
 
 
 def test_backup_restore_round_trip(client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import func, select
 
-from app.explanations.models import EventCrop
-from tests.conftest import ADMIN, enroll, make_key, photos, read, verify
+from app.access.crops import EventCrop
+from tests.helpers import ADMIN, enroll, make_key, photos, read, verify
 
 ALICE, BOB, STRANGER = "Colin_Powell", "Tony_Blair", "Donald_Rumsfeld"
 
@@ -20,7 +20,7 @@ def _crops(client: TestClient) -> int:
 
 def test_admitted_decision_is_explained_by_the_template_it_matched(client: TestClient) -> None:
     alice = enroll(client, "Alice", photos(ALICE)[:2], badge_id="B-100")["person"]
-    bob = enroll(client, "Bob", photos(BOB)[:2], badge_id="B-200")["person"]
+    enroll(client, "Bob", photos(BOB)[:2], badge_id="B-200")["person"]
     terminal = make_key(client, "terminal")
     answer = verify(client, read(photos(ALICE)[5]), terminal)
     assert answer["decision"] == "admit" and answer["person"]["id"] == alice["id"]

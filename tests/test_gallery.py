@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 from app.core.db import Database
 from app.core.migrate import upgrade_database
 from app.gallery.index import Gallery
+from app.gallery.models import FaceTemplate
 from app.gallery.snapshot import read_snapshot
 from app.gallery.sync import GallerySync, ModelMismatch
 from app.gallery.transaction import index_transaction
-from app.people.models import FaceTemplate, Person
+from app.people.models import Person
 
 
 def unit(rng: np.random.Generator, n: int, dim: int = 128) -> np.ndarray:

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from app.cli import main
 from app.core.settings import get_settings
-from tests.conftest import auth, no_face, photos, read
+from tests.helpers import auth, no_face, photos, read
 
 
 def _cli(capsys: pytest.CaptureFixture, *args: str) -> list[str]:

@@ -6,8 +6,7 @@ import pytest
 import torch
 
 from app.face.dlib_resnet import DlibResNet
-from app.training.bootstrap import (_pair_weights, frr_at_fpir, open_set_distances, pair_set,
-                                    weighted_figures)
+from app.training.bootstrap import _pair_weights, frr_at_fpir, open_set_distances, pair_set, weighted_figures
 from app.training.data import identity_split, is_validation_identity
 from app.training.features import Head, compute_features, continue_features, embed_features
 from app.training.head_train import FeatureSet, HeadConfig, head_state, save_run, train_head

@@ -5,62 +5,13 @@ Docker), replica B by `facegate serve`; both talk real HTTP on loopback ports.
 """
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
-from app.core.settings import REPO_ROOT
-from tests.conftest import ADMIN, ADMIN_KEY, photos, read
-
-BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def server(database_url: str, data_dir: Path, via_entrypoint: bool) -> Iterator[tuple[str, subprocess.Popen]]:
-    port = _free_port()
-    env = {**os.environ, "FACEGATE_DATABASE_URL": database_url, "FACEGATE_DATA_DIR": str(data_dir),
-           "FACEGATE_ADMIN_KEY": ADMIN_KEY, "FACEGATE_INDEX_POLL_SECONDS": "0.2", "FACEGATE_LOG_LEVEL": "WARNING",
-           "FACEGATE_HOST": "127.0.0.1", "FACEGATE_PORT": str(port), "FACEGATE_BIN": str(BIN / "facegate"),
-           "PYTHON_BIN": sys.executable}
-    command = ([str(REPO_ROOT / "docker" / "entrypoint.sh")] if via_entrypoint else
-               [str(BIN / "facegate"), "serve", "--host", "127.0.0.1", "--port", str(port)])
-    log = open(data_dir.parent / f"server-{port}.log", "w")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, f"server exited: {Path(log.name).read_text()[-3000:]}"
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "server not ready within 120 s"
-            time.sleep(0.3)
-        yield url, process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-        if "Traceback" in Path(log.name).read_text():
-            print(Path(log.name).read_text()[-5000:])  # shown by pytest when the test fails
+from tests.helpers import ADMIN, photos, read, server
 
 
 def _verify(url: str, image: bytes) -> dict:
@@ -100,6 +51,20 @@ def test_two_replicas_stay_in_step(database_url: str, tmp_path: Path) -> None:
         assert _verify(a, bob_probe)["decision"] == "admit"
 
 
+def _wait_received(url: str, count: int, timeout: float = 60) -> None:
+    """Until the server has taken `count` verifications: answered or being answered (besides /metrics itself)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = httpx.get(f"{url}/metrics", timeout=10).text.splitlines()
+        in_flight = sum(float(line.split()[-1]) for line in lines if line.startswith("facegate_requests_in_flight "))
+        answered = sum(float(line.split()[-1]) for line in lines
+                       if line.startswith("facegate_request_seconds_count") and '"/v1/access/verify"' in line)
+        if in_flight - 1 + answered >= count:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the server never took {count} verifications")
+
+
 def test_shutdown_finishes_in_flight_verifications(database_url: str, tmp_path: Path) -> None:
     import signal
     import threading
@@ -115,7 +80,7 @@ def test_shutdown_finishes_in_flight_verifications(database_url: str, tmp_path: 
         doors = [threading.Thread(target=door, args=(image,)) for image in images]
         for thread in doors:
             thread.start()
-        time.sleep(0.3)  # requests are in flight
+        _wait_received(url, len(images))  # requests are in flight or done
         process.send_signal(signal.SIGTERM)
         for thread in doors:
             thread.join(timeout=60)

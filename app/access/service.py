@@ -8,16 +8,17 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.access.crops import keep_crop
 from app.access.models import AccessEvent
-from app.admin.models import BADGE_MODE, ApiKey, Door
-from app.admin.service import get_door, threshold_in_force
-from app.core.errors import ApiError, face_status
-from app.explanations.service import keep_crop
+from app.core.reasons import WRONG_DOOR, DomainError
+from app.doors.models import BADGE_MODE, Door
+from app.doors.service import Thresholds, get_door
 from app.face.errors import IMAGE_TOO_LARGE, NOT_AN_IMAGE, FaceRejected
 from app.face.pipeline import FaceChip
-from app.gallery.index import PersonMatch
+from app.face.worker import FaceWorker
+from app.gallery.index import Gallery, PersonMatch
+from app.keys.models import ApiKey
 from app.people.models import Person
-from app.runtime import Runtime
 
 ADMITTED = "admitted"
 NO_MATCH = "no_match"
@@ -25,6 +26,15 @@ UNKNOWN_BADGE = "unknown_badge"
 BADGE_MISMATCH = "badge_mismatch"
 BADGE_REQUIRED = "badge_required"
 INACTIVE = "inactive"
+
+
+@dataclass(frozen=True)
+class Verifier:
+    """What a door decision uses: the face worker, the gallery, the thresholds, the model's id."""
+    face_worker: FaceWorker
+    gallery: Gallery
+    thresholds: Thresholds
+    model_id: str
 
 
 @dataclass
@@ -46,23 +56,23 @@ def resolve_door(session: Session, key: ApiKey, door_id: int | None) -> Door | N
     """A terminal key bound to a door speaks for that door only."""
     if key.door_id is not None:
         if door_id is not None and door_id != key.door_id:
-            raise ApiError(403, "wrong_door", f"this key belongs to door {key.door_id}")
+            raise DomainError(WRONG_DOOR, f"this key belongs to door {key.door_id}")
         door_id = key.door_id
     return get_door(session, door_id) if door_id is not None else None
 
 
-def _nearest_person(session: Session, runtime: Runtime, vector: np.ndarray) -> tuple[PersonMatch, Person] | None:
+def _nearest_person(session: Session, gallery: Gallery, vector: np.ndarray) -> tuple[PersonMatch, Person] | None:
     """The nearest enrolled person (1:N). A person deleted through another replica may linger
     in this index for one poll interval; SQL decides, so such entries are skipped."""
-    for match in runtime.gallery.nearest_people(vector, people=3):
+    for match in gallery.nearest_people(vector, people=3):
         if (person := session.get(Person, match.person_id)) is not None:
             return match, person
     return None
 
 
-def _face_decision(session: Session, runtime: Runtime, face: FaceChip, vector: np.ndarray,
+def _face_decision(session: Session, gallery: Gallery, face: FaceChip, vector: np.ndarray,
                    threshold: float) -> Decision:
-    nearest = _nearest_person(session, runtime, vector)
+    nearest = _nearest_person(session, gallery, vector)
     if nearest is None or nearest[0].distance > threshold:
         return Decision(NO_MATCH, "face", distance=nearest[0].distance if nearest else None, face=face)
     match, person = nearest
@@ -70,14 +80,14 @@ def _face_decision(session: Session, runtime: Runtime, face: FaceChip, vector: n
                     template_id=match.template_id)
 
 
-def _badge_decision(session: Session, runtime: Runtime, face: FaceChip, vector: np.ndarray, holder: Person,
+def _badge_decision(session: Session, gallery: Gallery, face: FaceChip, vector: np.ndarray, holder: Person,
                     threshold: float) -> Decision:
     """1:1 with the holder's templates; only a refused face is searched 1:N, to name whom it matched."""
-    own = runtime.gallery.distance_to(holder.id, vector)
+    own = gallery.distance_to(holder.id, vector)
     if own is not None and own.distance <= threshold:
         return Decision(ADMITTED if holder.active else INACTIVE, "badge", holder, own.distance, face=face,
                         template_id=own.template_id)
-    nearest = _nearest_person(session, runtime, vector)
+    nearest = _nearest_person(session, gallery, vector)
     matched = None
     if nearest is not None and nearest[1].id != holder.id and nearest[0].distance <= threshold:
         matched = nearest[1]
@@ -86,12 +96,12 @@ def _badge_decision(session: Session, runtime: Runtime, face: FaceChip, vector: 
                     template_id=nearest[0].template_id if matched else None)
 
 
-def verify(session: Session, runtime: Runtime, key: ApiKey, image: bytes, badge_id: str | None,
+def verify(session: Session, verifier: Verifier, key: ApiKey, image: bytes, badge_id: str | None,
            door_id: int | None) -> tuple[Decision, AccessEvent, float]:
     """Decide, and always write the audit event (also for unusable photos)."""
     started = time.perf_counter()
     door = resolve_door(session, key, door_id)
-    threshold = threshold_in_force(session, door, runtime.pipeline.encoder.recommended_threshold)
+    threshold = verifier.thresholds.in_force(session, door)
     mode = "badge" if badge_id else "face"
     holder = session.scalar(select(Person).where(Person.badge_id == badge_id)) if badge_id else None
     error: FaceRejected | None = None
@@ -100,23 +110,23 @@ def verify(session: Session, runtime: Runtime, key: ApiKey, image: bytes, badge_
     elif badge_id and holder is None:
         decision = Decision(UNKNOWN_BADGE, "badge")
     else:
-        result = runtime.face_worker.analyze([image])[0]
+        result = verifier.face_worker.analyze([image])[0]
         if isinstance(result, FaceRejected):
             decision = Decision(result.reason, mode)
             if result.reason in (NOT_AN_IMAGE, IMAGE_TOO_LARGE):
                 error = result
         elif holder is not None:
-            decision = _badge_decision(session, runtime, result.face, result.vector, holder, threshold)
+            decision = _badge_decision(session, verifier.gallery, result.face, result.vector, holder, threshold)
         else:
-            decision = _face_decision(session, runtime, result.face, result.vector, threshold)
+            decision = _face_decision(session, verifier.gallery, result.face, result.vector, threshold)
     latency = (time.perf_counter() - started) * 1000
-    event = record(session, runtime, key, door, badge_id, decision, threshold, latency)
+    event = record(session, verifier.model_id, key, door, badge_id, decision, threshold, latency)
     if error is not None:
-        raise ApiError(face_status(error), error.reason, error.message, event_id=event.id)
+        raise DomainError(error.reason, error.message, event_id=event.id)
     return decision, event, threshold
 
 
-def record(session: Session, runtime: Runtime, key: ApiKey, door: Door | None, badge_id: str | None,
+def record(session: Session, model_id: str, key: ApiKey, door: Door | None, badge_id: str | None,
            decision: Decision, threshold: float, latency_ms: float) -> AccessEvent:
     quality = decision.face.detection if decision.face else None
     event = AccessEvent(
@@ -126,7 +136,7 @@ def record(session: Session, runtime: Runtime, key: ApiKey, door: Door | None, b
         matched_person_id=decision.matched.id if decision.matched else None,
         matched_person_name=decision.matched.name if decision.matched else None,
         decision="admit" if decision.admitted else "reject", reason=decision.reason,
-        distance=decision.distance, threshold=threshold, model_id=runtime.model_id,
+        distance=decision.distance, threshold=threshold, model_id=model_id,
         latency_ms=round(latency_ms, 2), face_probability=quality.probability if quality else None,
         face_px=quality.size if quality else None, api_key_id=key.id)
     session.add(event)

@@ -1,17 +1,25 @@
 """Apply Alembic migrations to the configured database (run at `facegate serve` and `migrate`)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, text
 
-from app.core.settings import REPO_ROOT
-
 MIGRATION_LOCK_ID = 0x46474154  # "FGAT": one migrator at a time across replicas (PostgreSQL)
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"  # shipped inside the package
+
+
+def alembic_config() -> Config:
+    """Alembic's configuration, set in code so that an installed package finds its migrations."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
 
 
 def upgrade_database(url: str) -> None:
-    config = Config(str(REPO_ROOT / "alembic.ini"))
+    config = alembic_config()
     engine = create_engine(url)
     try:
         with engine.begin() as connection:

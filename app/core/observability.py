@@ -15,10 +15,9 @@ from starlette.responses import Response
 REQUEST_LATENCY = Histogram("facegate_request_seconds", "HTTP request latency", ["method", "route", "status"],
                             buckets=(0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10))
 DECISIONS = Counter("facegate_decisions_total", "Door decisions", ["decision", "reason"])
-FACE_BATCH_PHOTOS = Histogram("facegate_face_batch_photos", "Photos analysed together by a face worker",
-                              buckets=(1, 2, 4, 8, 16, 32))
 GALLERY_TEMPLATES = Gauge("facegate_gallery_templates", "Templates in this replica's index")
 GALLERY_REVISION = Gauge("facegate_gallery_revision", "Change-log revision this replica's index reflects")
+REQUESTS_IN_FLIGHT = Gauge("facegate_requests_in_flight", "HTTP requests being answered now (this one included)")
 
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
 
@@ -54,12 +53,14 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 500
+        REQUESTS_IN_FLIGHT.inc()
         try:
             response = await call_next(request)
             status = response.status_code
             response.headers["X-Request-ID"] = rid
             return response
         finally:
+            REQUESTS_IN_FLIGHT.dec()
             elapsed = time.perf_counter() - started
             route = request.scope.get("route")
             path = getattr(route, "path", "unmatched")

@@ -9,7 +9,16 @@ from typing import Literal
 from pydantic import Field, PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_MODEL_CARD = "dlib-resnet-mtcnn-v2.json"
+
+
+def default_model_card() -> Path:
+    """The model card shipped in the package (app/models in a wheel), else the source checkout's models/."""
+    package = Path(__file__).resolve().parents[1]
+    for folder in (package / "models", package.parent / "models"):
+        if (folder / DEFAULT_MODEL_CARD).is_file():
+            return folder / DEFAULT_MODEL_CARD
+    return package / "models" / DEFAULT_MODEL_CARD  # missing: loading it names this path
 
 
 def usable_cores() -> int:
@@ -22,14 +31,17 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("var")
     database_url: str = ""  # empty: SQLite file data_dir/facegate.db
-    model_card: Path = REPO_ROOT / "models" / "dlib-resnet-mtcnn-v1.json"
+    model_card: Path = Field(default_factory=default_model_card)
     admin_key: str = ""  # if set at start, this key exists as an admin key
 
     # Door photos
     max_upload_bytes: int = 10 * 2**20
     max_image_pixels: int = 40_000_000
-    detect_max_side: int = 320  # photos are searched for faces at most this large (benchmarks/detect_scale.py)
-    min_face_size: int = 40  # smallest face searched, in photo pixels (>= 20 px of the downscaled copy)
+    detector: Literal["blazeface", "mtcnn"] = "blazeface"  # blazeface: BlazeFace + O-Net, no PyTorch (mtcnn: needs it)
+    detector_dir: Path | None = None  # BlazeFace and O-Net graphs + manifest.json; default: detectors/ beside the card
+    min_proposal_score: float = 0.5  # BlazeFace score for a box to be looked at by O-Net
+    detect_max_side: int = 320  # MTCNN  # photos are searched for faces at most this large (benchmarks/detect_scale.py)
+    min_face_size: int = 40  # MTCNN: smallest face searched, in photo pixels (>= 20 px of the downscaled copy)
     mtcnn_scale_factor: float = 0.709
     min_face_probability: float = 0.95
     min_face_px: int = 40  # faces smaller than this in the photo are refused
@@ -38,9 +50,9 @@ class Settings(BaseSettings):
 
     # Compute
     face_workers: PositiveInt = Field(default_factory=usable_cores)  # photo-analysing threads (app/face/worker.py)
-    inference_threads: PositiveInt = 1  # intra-op threads each worker gives MTCNN and the encoder
-    inference_backend: Literal["onnx", "torch"] = "onnx"  # onnx: checked against torch at start
-    onnx_cache_dir: Path | None = None  # exported graphs; default data_dir/onnx
+    inference_threads: PositiveInt = 1  # intra-op threads each worker gives detection and the encoder
+    inference_backend: Literal["onnx", "torch"] = "onnx"  # onnx: the card's committed graph; torch needs [train]
+    onnx_cache_dir: Path | None = None  # MTCNN's stages exported at start (detector=mtcnn); default data_dir/onnx
     face_batch_max: int = 8  # photos a face worker analyses together at most
     face_batch_wait_ms: float = 0.0  # how long the worker waits for company before starting a batch
 
@@ -53,6 +65,10 @@ class Settings(BaseSettings):
     index_poll_seconds: float = 0.5
 
     log_level: str = "INFO"
+
+    @property
+    def detectors_path(self) -> Path:
+        return self.detector_dir or self.model_card.parent / "detectors"
 
     @property
     def index_snapshot_path(self) -> Path | None:

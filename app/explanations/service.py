@@ -3,23 +3,22 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 from sqlalchemy.orm import Session
 
+from app.access.crops import EventCrop
 from app.access.models import AccessEvent
-from app.core.errors import ApiError
-from app.explanations.models import EventCrop
+from app.core.reasons import EXPLANATIONS_UNAVAILABLE, NO_EXPLANATION, UNKNOWN_EVENT, DomainError
 from app.face.encoder import Encoder
-from app.face.explain import render_overlay, similarity_map
-from app.people.models import FaceTemplate
-from app.people.service import chip_png
 
-
-def keep_crop(session: Session, event_id: int, template_id: int, chip: np.ndarray) -> None:
-    """Called for admitted or matched decisions only; every other event keeps no face."""
-    session.add(EventCrop(event_id=event_id, template_id=template_id, chip_png=chip_png(chip)))
+if TYPE_CHECKING:
+    import torch
+from app.gallery.models import FaceTemplate
 
 
 @dataclass(frozen=True)
@@ -34,20 +33,31 @@ def _chip(png: bytes) -> np.ndarray:
         return np.asarray(image.convert("RGB"))
 
 
-def explain_event(session: Session, encoder: Encoder, event_id: int) -> Explanation:
+@lru_cache(maxsize=1)
+def _torch_network(card_path: Path) -> "torch.nn.Module":
+    """The card's network in PyTorch, loaded on the first explanation (the door path never needs it)."""
+    return Encoder.load(card_path).network
+
+
+def explain_event(session: Session, card_path: Path, event_id: int) -> Explanation:
     """The overlay of the event's probe crop against the template that decided it; 404 when
     the event is unknown or kept no crop, or its template (or the template's crop) is gone."""
     if session.get(AccessEvent, event_id) is None:
-        raise ApiError(404, "unknown_event", f"event {event_id} does not exist")
+        raise DomainError(UNKNOWN_EVENT, f"event {event_id} does not exist")
     crop = session.get(EventCrop, event_id)
     if crop is None:
-        raise ApiError(404, "no_explanation", "only admitted or matched decisions keep the probe crop")
+        raise DomainError(NO_EXPLANATION, "only admitted or matched decisions keep the probe crop")
     template = session.get(FaceTemplate, crop.template_id)
     if template is None or template.chip_png is None:
-        raise ApiError(404, "no_explanation", f"template {crop.template_id} that decided the event is gone")
+        raise DomainError(NO_EXPLANATION, f"template {crop.template_id} that decided the event is gone")
+    try:  # the similarity map reads the network's inner features: PyTorch, from facegate[train]
+        from app.face.explain import render_overlay, similarity_map
+        network = _torch_network(card_path)
+    except ImportError as exc:
+        raise DomainError(EXPLANATIONS_UNAVAILABLE, "explanations need PyTorch: install facegate[train]") from exc
     probe, prototype = _chip(crop.chip_png), _chip(template.chip_png)
     try:
-        similarity = similarity_map(encoder.network, probe, prototype)
+        similarity = similarity_map(network, probe, prototype)
     except ValueError as exc:
-        raise ApiError(409, "unsupported_model", str(exc)) from exc
+        raise DomainError(EXPLANATIONS_UNAVAILABLE, str(exc)) from exc
     return Explanation(render_overlay(probe, prototype, similarity), template, float(similarity.mean()))

@@ -1,19 +1,16 @@
-"""Why a photo cannot be used: one machine-readable reason per failure."""
+"""Why a photo cannot be used: one machine-readable reason per failure (codes in app/core/reasons.py)."""
 from __future__ import annotations
 
+from app.core.reasons import (  # noqa: F401 - the photo reasons, named where face code uses them
+    FACE_TOO_BLURRY,
+    FACE_TOO_SMALL,
+    IMAGE_TOO_LARGE,
+    MULTIPLE_FACES,
+    NO_FACE,
+    NOT_AN_IMAGE,
+    DomainError,
+)
 
-class FaceRejected(Exception):
+
+class FaceRejected(DomainError):
     """A photo was refused; `reason` is a stable machine code, `message` is for people."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-
-
-NOT_AN_IMAGE = "not_an_image"
-IMAGE_TOO_LARGE = "image_too_large"
-NO_FACE = "no_face"
-MULTIPLE_FACES = "multiple_faces"
-FACE_TOO_SMALL = "face_too_small"
-FACE_TOO_BLURRY = "face_too_blurry"

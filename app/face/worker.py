@@ -18,12 +18,14 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import numpy as np
+from prometheus_client import Histogram
 
-from app.core.observability import FACE_BATCH_PHOTOS
 from app.face.errors import FaceRejected
 from app.face.pipeline import FaceChip, FacePipeline
 
 log = logging.getLogger(__name__)
+FACE_BATCH_PHOTOS = Histogram("facegate_face_batch_photos", "Photos analysed together by a face worker",
+                              buckets=(1, 2, 4, 8, 16, 32))
 
 
 @dataclass(frozen=True)

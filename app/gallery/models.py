@@ -1,10 +1,11 @@
-"""The template change log: every insert/delete of a template, in commit order per replica view."""
+"""Face templates (a template's id is its FAISS id) and the change log of every insert/delete, in
+commit order per replica view. The person table is named by its key only: the gallery knows no domain."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Float, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, utcnow
 
@@ -22,3 +23,19 @@ class TemplateChange(Base):
     person_id: Mapped[int] = mapped_column(Integer)
     op: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FaceTemplate(Base):
+    __tablename__ = "face_template"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, unit length
+    model_id: Mapped[str] = mapped_column(String(100), index=True)
+    probability: Mapped[float] = mapped_column(Float)
+    face_px: Mapped[float] = mapped_column(Float)
+    sharpness: Mapped[float] = mapped_column(Float)
+    chip_png: Mapped[bytes | None] = mapped_column(LargeBinary)  # aligned crop: re-embed with a new model
+    source_filename: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    person: Mapped["Person"] = relationship(back_populates="templates")  # noqa: F821 - app.people.models

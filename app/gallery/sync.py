@@ -19,9 +19,8 @@ from sqlalchemy.orm import Session
 
 from app.core.db import Database
 from app.gallery.index import Gallery
-from app.gallery.models import TemplateChange
+from app.gallery.models import FaceTemplate, TemplateChange
 from app.gallery.snapshot import Snapshot, read_snapshot, write_snapshot
-from app.people.models import FaceTemplate
 
 log = logging.getLogger(__name__)
 

@@ -1,79 +1,91 @@
 """HTTP API for HR / front desk: enroll, list, change and remove people and their faces."""
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.core.auth import ENROLL, require
+from app.core.sessions import SessionDep
+from app.keys.auth import require
+from app.keys.models import ENROLL
 from app.people import service
 from app.people.schemas import EnrollmentOut, PersonOut, PersonPage, PersonPatch
-from app.runtime import Runtime, get_runtime
+from app.runtime import RuntimeDep
 
 router = APIRouter(prefix="/v1/people", tags=["people"], dependencies=[Depends(require(ENROLL))])
 
 
-def _session(runtime: Runtime = Depends(get_runtime)):  # noqa: ANN202 - generator dependency
-    yield from runtime.db.scoped()
+def _enrolment(runtime: RuntimeDep) -> service.Enrolment:
+    return service.Enrolment(runtime.face_worker, runtime.sync, runtime.thresholds, runtime.model_id,
+                             runtime.settings.max_images_per_enrollment)
 
 
-async def _read(files: list[UploadFile], runtime: Runtime) -> list[service.Upload]:
-    limit = runtime.settings.max_upload_bytes
+EnrolmentDep = Annotated[service.Enrolment, Depends(_enrolment)]
+
+
+async def _read(files: list[UploadFile], limit: int) -> list[service.Upload]:
     # Read one byte past the limit: enough to know a file is too large without holding it all.
     return [service.Upload(f.filename or f"image{i}", await f.read(limit + 1)) for i, f in enumerate(files)]
 
 
 @router.post("", status_code=201, response_model=EnrollmentOut)
-async def enroll(name: str = Form(..., min_length=1, max_length=200), employee_id: str | None = Form(None),
+async def enroll(session: SessionDep, runtime: RuntimeDep, enrolment: EnrolmentDep,
+                 name: str = Form(..., min_length=1, max_length=200), employee_id: str | None = Form(None),
                  badge_id: str | None = Form(None), allow_duplicate: bool = Form(False),
-                 images: list[UploadFile] = File(...), runtime: Runtime = Depends(get_runtime),
-                 session: Session = Depends(_session)) -> EnrollmentOut:
-    uploads = await _read(images, runtime)
-    person, added, rejected = await run_in_threadpool(
-        service.enroll, session, runtime, name, employee_id, badge_id, uploads, allow_duplicate)
-    session.refresh(person)
-    return EnrollmentOut(person=PersonOut.model_validate(person), added_templates=added, rejected=rejected)
+                 images: list[UploadFile] = File(...)) -> EnrollmentOut:
+    uploads = await _read(images, runtime.settings.max_upload_bytes)
+
+    def work() -> EnrollmentOut:
+        person, added, rejected = service.enroll(session, enrolment, name, employee_id, badge_id, uploads,
+                                                 allow_duplicate)
+        session.refresh(person)
+        return EnrollmentOut(person=PersonOut.model_validate(person), added_templates=added, rejected=rejected)
+
+    return await run_in_threadpool(work)
 
 
 @router.get("", response_model=PersonPage)
-def list_people(name: str | None = None, active: bool | None = None, offset: int = Query(0, ge=0),
-                limit: int = Query(50, ge=1, le=500), session: Session = Depends(_session)) -> PersonPage:
+def list_people(session: SessionDep, name: str | None = None, active: bool | None = None,
+                offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)) -> PersonPage:
     items, total = service.list_people(session, name, active, offset, limit)
     return PersonPage(items=[PersonOut.model_validate(p) for p in items], total=total, offset=offset, limit=limit)
 
 
 @router.get("/{person_id}", response_model=PersonOut)
-def get_person(person_id: int, session: Session = Depends(_session)) -> PersonOut:
+def get_person(person_id: int, session: SessionDep) -> PersonOut:
     return PersonOut.model_validate(service.get_person(session, person_id))
 
 
 @router.patch("/{person_id}", response_model=PersonOut)
-def patch_person(person_id: int, patch: PersonPatch, session: Session = Depends(_session)) -> PersonOut:
+def patch_person(person_id: int, patch: PersonPatch, session: SessionDep) -> PersonOut:
     person = service.update_person(session, service.get_person(session, person_id), patch)
     session.refresh(person)
     return PersonOut.model_validate(person)
 
 
 @router.delete("/{person_id}", status_code=204)
-def delete_person(person_id: int, runtime: Runtime = Depends(get_runtime),
-                  session: Session = Depends(_session)) -> Response:
+def delete_person(person_id: int, session: SessionDep, runtime: RuntimeDep) -> Response:
     person = service.get_person(session, person_id)
-    service.remove_templates(session, runtime, person, list(person.templates), delete_person=True)
+    service.remove_templates(session, runtime.sync, person, list(person.templates), delete_person=True)
     return Response(status_code=204)
 
 
 @router.post("/{person_id}/faces", status_code=201, response_model=EnrollmentOut)
-async def add_faces(person_id: int, images: list[UploadFile] = File(...), allow_duplicate: bool = Form(False),
-                    runtime: Runtime = Depends(get_runtime), session: Session = Depends(_session)) -> EnrollmentOut:
-    person = service.get_person(session, person_id)
-    uploads = await _read(images, runtime)
-    added, rejected = await run_in_threadpool(service.add_faces, session, runtime, person, uploads, allow_duplicate)
-    session.refresh(person)
-    return EnrollmentOut(person=PersonOut.model_validate(person), added_templates=added, rejected=rejected)
+async def add_faces(person_id: int, session: SessionDep, runtime: RuntimeDep, enrolment: EnrolmentDep,
+                    images: list[UploadFile] = File(...), allow_duplicate: bool = Form(False)) -> EnrollmentOut:
+    uploads = await _read(images, runtime.settings.max_upload_bytes)
+
+    def work() -> EnrollmentOut:
+        person = service.get_person(session, person_id)
+        added, rejected = service.add_faces(session, enrolment, person, uploads, allow_duplicate)
+        session.refresh(person)
+        return EnrollmentOut(person=PersonOut.model_validate(person), added_templates=added, rejected=rejected)
+
+    return await run_in_threadpool(work)
 
 
 @router.delete("/{person_id}/faces/{template_id}", status_code=204)
-def delete_face(person_id: int, template_id: int, runtime: Runtime = Depends(get_runtime),
-                session: Session = Depends(_session)) -> Response:
-    service.remove_face(session, runtime, service.get_person(session, person_id), template_id)
+def delete_face(person_id: int, template_id: int, session: SessionDep, runtime: RuntimeDep) -> Response:
+    service.remove_face(session, runtime.sync, service.get_person(session, person_id), template_id)
     return Response(status_code=204)

@@ -10,20 +10,40 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.admin.service import global_threshold
-from app.core.errors import ApiError
+from app.core.reasons import (
+    DUPLICATE_PERSON,
+    IMAGE_COUNT,
+    INVALID_NAME,
+    NO_USABLE_FACE,
+    UNKNOWN_PERSON,
+    UNKNOWN_TEMPLATE,
+    DomainError,
+)
+from app.doors.service import Thresholds
 from app.face.errors import FaceRejected
 from app.face.pipeline import FaceChip
+from app.face.worker import FaceWorker
+from app.gallery.models import FaceTemplate
+from app.gallery.sync import GallerySync
 from app.gallery.transaction import index_transaction
-from app.people.models import FaceTemplate, Person
+from app.people.models import Person
 from app.people.schemas import FileRejection, PersonPatch
-from app.runtime import Runtime
 
 
 @dataclass
 class Upload:
     filename: str
     data: bytes
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """What enrolment uses: the face worker, the gallery (through its sync), the thresholds."""
+    face_worker: FaceWorker
+    sync: GallerySync
+    thresholds: Thresholds
+    model_id: str
+    max_images: int
 
 
 @dataclass
@@ -33,37 +53,36 @@ class Analyzed:
     rejected: list[FileRejection]
 
 
-def analyze_uploads(runtime: Runtime, uploads: list[Upload]) -> Analyzed:
+def analyze_uploads(face_worker: FaceWorker, uploads: list[Upload], limit: int) -> Analyzed:
     """Each file must hold exactly one usable face, by the same gate as the doors."""
-    limit = runtime.settings.max_images_per_enrollment
     if not 1 <= len(uploads) <= limit:
-        raise ApiError(422, "image_count", f"send between 1 and {limit} images")
+        raise DomainError(IMAGE_COUNT, f"send between 1 and {limit} images")
     accepted, vectors, rejected = [], [], []
-    for upload, found in zip(uploads, runtime.face_worker.analyze([u.data for u in uploads])):
+    for upload, found in zip(uploads, face_worker.analyze([u.data for u in uploads])):
         if isinstance(found, FaceRejected):
             rejected.append(FileRejection(filename=upload.filename, reason=found.reason, message=found.message))
         else:
             accepted.append((upload.filename, found.face))
             vectors.append(found.vector)
     if not accepted:
-        raise ApiError(422, "no_usable_face", "no file held exactly one usable face; nothing was stored",
-                       rejected=[r.model_dump() for r in rejected])
+        raise DomainError(NO_USABLE_FACE, "no file held exactly one usable face; nothing was stored",
+                          rejected=[r.model_dump() for r in rejected])
     return Analyzed(accepted, np.stack(vectors), rejected)
 
 
-def _check_duplicates(session: Session, runtime: Runtime, vectors: np.ndarray, person_id: int | None) -> None:
+def _check_duplicates(session: Session, enrolment: Enrolment, vectors: np.ndarray, person_id: int | None) -> None:
     """Refuse a face that already matches another enrolled person within the threshold."""
-    threshold = global_threshold(session, runtime.pipeline.encoder.recommended_threshold)
+    threshold = enrolment.thresholds.global_threshold(session)
     for vector in vectors:
-        for match in runtime.gallery.nearest_people(vector, people=2):
+        for match in enrolment.sync.gallery.nearest_people(vector, people=2):
             if match.person_id != person_id and match.distance <= threshold:
                 other = session.get(Person, match.person_id)
-                raise ApiError(409, "duplicate_person",
-                               f"a face matches {other.name if other else match.person_id} "
-                               f"(distance {match.distance:.3f} <= {threshold:.3f}); "
-                               "send allow_duplicate=true if this is intended",
-                               person={"id": match.person_id, "name": other.name if other else None},
-                               distance=round(match.distance, 4))
+                raise DomainError(DUPLICATE_PERSON,
+                                  f"a face matches {other.name if other else match.person_id} "
+                                  f"(distance {match.distance:.3f} <= {threshold:.3f}); "
+                                  "send allow_duplicate=true if this is intended",
+                                  person={"id": match.person_id, "name": other.name if other else None},
+                                  distance=round(match.distance, 4))
 
 
 def chip_png(chip: np.ndarray) -> bytes:
@@ -73,20 +92,20 @@ def chip_png(chip: np.ndarray) -> bytes:
     return out.getvalue()
 
 
-def _unique_violation(exc: IntegrityError) -> ApiError:
+def _unique_violation(exc: IntegrityError) -> DomainError:
     text = str(exc.orig).lower()
     field = "badge_id" if "badge" in text else "employee_id" if "employee" in text else "value"
-    return ApiError(409, f"{field}_taken", f"that {field} belongs to someone else")
+    return DomainError(f"{field}_taken", f"that {field} belongs to someone else")
 
 
-def _store_templates(session: Session, runtime: Runtime, person: Person, analyzed: Analyzed) -> list[int]:
+def _store_templates(session: Session, enrolment: Enrolment, person: Person, analyzed: Analyzed) -> list[int]:
     """Insert templates and index them in one transaction with the person's other changes."""
-    templates = [FaceTemplate(person=person, vector=v.astype(np.float32).tobytes(), model_id=runtime.model_id,
+    templates = [FaceTemplate(person=person, vector=v.astype(np.float32).tobytes(), model_id=enrolment.model_id,
                               probability=c.detection.probability, face_px=c.detection.size,
                               sharpness=c.sharpness, chip_png=chip_png(c.chip), source_filename=name)
                  for (name, c), v in zip(analyzed.accepted, analyzed.vectors)]
     try:
-        with index_transaction(session, runtime.sync) as tx:
+        with index_transaction(session, enrolment.sync) as tx:
             session.add_all(templates)
             session.flush()
             tx.add([t.id for t in templates], [person.id] * len(templates), analyzed.vectors)
@@ -95,32 +114,32 @@ def _store_templates(session: Session, runtime: Runtime, person: Person, analyze
     return [t.id for t in templates]
 
 
-def enroll(session: Session, runtime: Runtime, name: str, employee_id: str | None, badge_id: str | None,
+def enroll(session: Session, enrolment: Enrolment, name: str, employee_id: str | None, badge_id: str | None,
            uploads: list[Upload], allow_duplicate: bool) -> tuple[Person, list[int], list[FileRejection]]:
     for field, value in (("employee_id", employee_id), ("badge_id", badge_id)):
         if value and session.scalar(select(Person.id).where(getattr(Person, field) == value)) is not None:
-            raise ApiError(409, f"{field}_taken", f"{field} {value!r} belongs to someone else")
-    analyzed = analyze_uploads(runtime, uploads)
+            raise DomainError(f"{field}_taken", f"{field} {value!r} belongs to someone else")
+    analyzed = analyze_uploads(enrolment.face_worker, uploads, enrolment.max_images)
     if not allow_duplicate:
-        _check_duplicates(session, runtime, analyzed.vectors, None)
+        _check_duplicates(session, enrolment, analyzed.vectors, None)
     person = Person(name=name, employee_id=employee_id or None, badge_id=badge_id or None)
     session.add(person)
-    added = _store_templates(session, runtime, person, analyzed)
+    added = _store_templates(session, enrolment, person, analyzed)
     return person, added, analyzed.rejected
 
 
-def add_faces(session: Session, runtime: Runtime, person: Person, uploads: list[Upload],
+def add_faces(session: Session, enrolment: Enrolment, person: Person, uploads: list[Upload],
               allow_duplicate: bool) -> tuple[list[int], list[FileRejection]]:
-    analyzed = analyze_uploads(runtime, uploads)
+    analyzed = analyze_uploads(enrolment.face_worker, uploads, enrolment.max_images)
     if not allow_duplicate:
-        _check_duplicates(session, runtime, analyzed.vectors, person.id)
-    return _store_templates(session, runtime, person, analyzed), analyzed.rejected
+        _check_duplicates(session, enrolment, analyzed.vectors, person.id)
+    return _store_templates(session, enrolment, person, analyzed), analyzed.rejected
 
 
 def get_person(session: Session, person_id: int) -> Person:
     person = session.get(Person, person_id)
     if person is None:
-        raise ApiError(404, "unknown_person", f"person {person_id} does not exist")
+        raise DomainError(UNKNOWN_PERSON, f"person {person_id} does not exist")
     return person
 
 
@@ -139,7 +158,7 @@ def list_people(session: Session, name: str | None, active: bool | None, offset:
 def update_person(session: Session, person: Person, patch: PersonPatch) -> Person:
     for field, value in patch.model_dump(exclude_unset=True).items():
         if field == "name" and not value:
-            raise ApiError(422, "invalid_name", "name cannot be empty")
+            raise DomainError(INVALID_NAME, "name cannot be empty")
         setattr(person, field, value if value != "" else None)
     try:
         session.commit()
@@ -149,10 +168,10 @@ def update_person(session: Session, person: Person, patch: PersonPatch) -> Perso
     return person
 
 
-def remove_templates(session: Session, runtime: Runtime, person: Person, templates: list[FaceTemplate],
+def remove_templates(session: Session, sync: GallerySync, person: Person, templates: list[FaceTemplate],
                      delete_person: bool = False) -> None:
     """Delete template rows (and the person, if asked) and their vectors in one operation."""
-    with index_transaction(session, runtime.sync) as tx:
+    with index_transaction(session, sync) as tx:
         ids = [t.id for t in templates]
         for template in templates:
             session.delete(template)
@@ -162,8 +181,8 @@ def remove_templates(session: Session, runtime: Runtime, person: Person, templat
         tx.remove(ids, [person.id] * len(ids))
 
 
-def remove_face(session: Session, runtime: Runtime, person: Person, template_id: int) -> None:
+def remove_face(session: Session, sync: GallerySync, person: Person, template_id: int) -> None:
     template = session.get(FaceTemplate, template_id)
     if template is None or template.person_id != person.id:
-        raise ApiError(404, "unknown_template", f"person {person.id} has no template {template_id}")
-    remove_templates(session, runtime, person, [template])
+        raise DomainError(UNKNOWN_TEMPLATE, f"person {person.id} has no template {template_id}")
+    remove_templates(session, sync, person, [template])

@@ -7,6 +7,7 @@ mix chips of another geometry.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +35,9 @@ def _alignment_key(pipeline: FacePipeline) -> dict:
 
 
 def prepare_chips(src: Path, dst: Path, pipeline: FacePipeline, progress: bool = True,
-                  photos: list[Photo] | None = None) -> ChipSet:
-    """Detect and align every photo of src/<person>/ (or just `photos` of it) into dst/<person>/; resumable."""
+                  keep: Callable[[Photo], bool] | None = None) -> ChipSet:
+    """Detect and align every photo of src/<person>/ (those `keep` accepts) into
+    dst/<dataset>/<person>/; resumable."""
     src, dst = Path(src), Path(dst)
     dst.mkdir(parents=True, exist_ok=True)
     manifest_path = dst / MANIFEST
@@ -45,7 +47,7 @@ def prepare_chips(src: Path, dst: Path, pipeline: FacePipeline, progress: bool =
         raise ValueError(f"{dst} holds chips of another alignment; use a new folder")
     manifest["alignment"] = key
     entries: dict[str, str | None] = manifest.setdefault("photos", {})
-    photos = list_photos(src) if photos is None else photos
+    photos = [p for p in list_photos(src) if keep is None or keep(p)]
     todo = [p for p in photos if _key(p) not in entries]
     for n, photo in enumerate(tqdm(todo, desc=f"aligning {src.name}", disable=not progress)):
         entries[_key(photo)] = _prepare_one(photo, dst, pipeline)

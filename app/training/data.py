@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,3 +62,9 @@ def split_photos(photos: list[Photo], fraction: float = 0.2) -> tuple[list[Photo
     train = [p for p in photos if not is_validation_identity(p.identity, fraction)]
     val = [p for p in photos if is_validation_identity(p.identity, fraction)]
     return train, val
+
+
+def data_root() -> Path:
+    """Where the person-folder data sets live, for tests and benchmarks: FACEGATE_TEST_DATA, default
+    ../shared/data (beside the checkout, from its root)."""
+    return Path(os.environ.get("FACEGATE_TEST_DATA", "../shared/data")).resolve()

@@ -1,0 +1,74 @@
+"""Every machine-readable reason the API can answer with, and its HTTP status, in one place.
+
+Services raise DomainError(reason, message); one handler (app/core/errors.py) turns it into
+{"detail": {"reason": ..., "message": ...}} with the status listed here. Lower layers (face,
+gallery, the domains) never build HTTP errors themselves.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+# Authentication and authorisation
+UNAUTHENTICATED = "unauthenticated"
+INVALID_KEY = "invalid_key"
+FORBIDDEN = "forbidden"
+WRONG_DOOR = "wrong_door"
+SESSION_EXPIRED = "session_expired"
+CSRF_FAILED = "csrf_failed"
+DOOR_UNBOUND = "door_unbound"
+# Photos (app/face)
+NOT_AN_IMAGE = "not_an_image"
+IMAGE_TOO_LARGE = "image_too_large"
+NO_FACE = "no_face"
+MULTIPLE_FACES = "multiple_faces"
+FACE_TOO_SMALL = "face_too_small"
+FACE_TOO_BLURRY = "face_too_blurry"
+# Requests
+INVALID_REQUEST = "invalid_request"
+IMAGE_COUNT = "image_count"
+NO_USABLE_FACE = "no_usable_face"
+INVALID_NAME = "invalid_name"
+INVALID_THRESHOLD = "invalid_threshold"
+NOT_ENOUGH_DATA = "not_enough_data"
+DOOR_NEEDS_TERMINAL = "door_needs_terminal"
+# Things that do not exist
+UNKNOWN_PERSON = "unknown_person"
+UNKNOWN_TEMPLATE = "unknown_template"
+UNKNOWN_DOOR = "unknown_door"
+UNKNOWN_EVENT = "unknown_event"
+UNKNOWN_KEY = "unknown_key"
+NO_EXPLANATION = "no_explanation"
+EXPLANATIONS_UNAVAILABLE = "explanations_unavailable"
+# Conflicts
+DUPLICATE_PERSON = "duplicate_person"
+EMPLOYEE_ID_TAKEN = "employee_id_taken"
+BADGE_ID_TAKEN = "badge_id_taken"
+VALUE_TAKEN = "value_taken"
+DOOR_NAME_TAKEN = "door_name_taken"
+
+HTTP_STATUS: dict[str, int] = {
+    UNAUTHENTICATED: 401, INVALID_KEY: 401, FORBIDDEN: 403, WRONG_DOOR: 403,
+    SESSION_EXPIRED: 401, CSRF_FAILED: 403, DOOR_UNBOUND: 403,
+    NOT_AN_IMAGE: 422, IMAGE_TOO_LARGE: 413, NO_FACE: 422, MULTIPLE_FACES: 422, FACE_TOO_SMALL: 422,
+    FACE_TOO_BLURRY: 422,
+    INVALID_REQUEST: 422, IMAGE_COUNT: 422, NO_USABLE_FACE: 422, INVALID_NAME: 422, INVALID_THRESHOLD: 422,
+    NOT_ENOUGH_DATA: 422, DOOR_NEEDS_TERMINAL: 422,
+    UNKNOWN_PERSON: 404, UNKNOWN_TEMPLATE: 404, UNKNOWN_DOOR: 404, UNKNOWN_EVENT: 404, UNKNOWN_KEY: 404, NO_EXPLANATION: 404,
+    EXPLANATIONS_UNAVAILABLE: 409,
+    DUPLICATE_PERSON: 409, EMPLOYEE_ID_TAKEN: 409, BADGE_ID_TAKEN: 409, VALUE_TAKEN: 409, DOOR_NAME_TAKEN: 409,
+}
+
+
+class DomainError(Exception):
+    """A request that cannot be done, with a stable `reason` code and a `message` for people;
+    `extra` adds machine-readable context (e.g. the audit event id)."""
+
+    def __init__(self, reason: str, message: str, **extra: Any) -> None:
+        if reason not in HTTP_STATUS:
+            raise ValueError(f"unregistered reason {reason!r}: add it to app/core/reasons.py")
+        super().__init__(message)
+        self.reason, self.message, self.extra = reason, message, extra
+
+    @property
+    def status(self) -> int:
+        return HTTP_STATUS[self.reason]
