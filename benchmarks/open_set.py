@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -48,10 +47,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--thresholds", type=float, nargs="+", default=[0.26, 0.28, 0.30, 0.32, 0.34])
     args = parser.parse_args()
-    encoder = Encoder.load(Settings().model_card)
-    with tempfile.TemporaryDirectory() as graphs:
-        encoder.use_onnx(Path(graphs), 2)
-        templates, probes = enrolled_and_probes(encoder)
+    encoder = Encoder.load_onnx(Settings().model_card, 2)
+    templates, probes = enrolled_and_probes(encoder)
     cosines = np.einsum("pd,qkd->pqk", probes, templates)
     distances = np.sqrt(np.clip(2 - 2 * cosines, 0, None)).min(axis=2)  # probe p to person q
     own = np.diag(distances).copy()

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import httpx
 from fastapi.testclient import TestClient
 from PIL import Image
+from sqlalchemy import create_engine, text
 
 from app.core.settings import Settings
 from app.training.data import data_root, is_validation_identity
@@ -175,3 +177,27 @@ def server(database_url: str, data_dir: Path, via_entrypoint: bool = False, face
         log.close()
         if "Traceback" in Path(log.name).read_text():
             print(Path(log.name).read_text()[-5000:])  # shown by pytest when the test fails
+
+
+def _postgres_database(server_url: str) -> Iterator[str]:
+    name = f"facegate_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base, _, _ = server_url.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def fresh_database(directory: Path) -> Iterator[str]:
+    """A fresh, empty database of the kind this test run is for (FACEGATE_TEST_DATABASE)."""
+    chosen = os.environ.get("FACEGATE_TEST_DATABASE", "sqlite")
+    if chosen == "sqlite":
+        directory.mkdir(parents=True, exist_ok=True)
+        yield f"sqlite:///{directory / 'facegate.db'}"
+    else:
+        yield from _postgres_database(chosen)

@@ -16,7 +16,7 @@ import httpx
 
 from tests.helpers import ADMIN, REPO_ROOT, photos, read, server, server_door
 
-MODEL_CARD = REPO_ROOT / "models" / "dlib-resnet-mtcnn-v1.json"  # weights are not in the wheel
+MODEL_CARD = REPO_ROOT / "models" / "dlib-resnet-mtcnn-v2.json"  # weights are not in the wheel
 
 
 def _install(tmp: Path) -> Path:

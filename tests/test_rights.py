@@ -19,8 +19,7 @@ from app.keys.models import ApiKey
 from app.keys.service import hash_key
 from app.people.models import Person
 from app.rights.models import AccessGroup, Grant, Schedule
-from tests.conftest import _fresh_database
-from tests.helpers import ADMIN, auth, enroll, make_key, make_settings, photos, read
+from tests.helpers import ADMIN, auth, enroll, fresh_database, make_key, make_settings, photos, read
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FACES = {"alice": "Colin_Powell", "bob": "Tony_Blair", "carol": "Gerhard_Schroeder", "dave": "Ariel_Sharon"}
@@ -38,7 +37,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient,
     from app.main import create_app
 
     tmp = tmp_path_factory.mktemp("rights")
-    for url in _fresh_database(tmp / "db"):
+    for url in fresh_database(tmp / "db"):
         with TestClient(create_app(make_settings(tmp, url, site_time_zone="Europe/Berlin"))) as client:
             groups = {name: _post(client, "/v1/admin/groups", {"name": name})["id"] for name in ("staff", "night")}
             people = {

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.access.crops import keep_crop
 from app.access.models import AccessEvent
 from app.core import clock
 from app.core.reasons import DOOR_REQUIRED, WRONG_DOOR, DomainError
@@ -51,6 +52,7 @@ class Decision:
     matched: Person | None = None  # whom the face matched, when that is not the badge holder
     face: FaceChip | None = None
     rule: dict | None = None  # the access rule that decided, once identity was established
+    template_id: int | None = None  # the template the face matched (admitted, inactive or badge_mismatch)
 
     @property
     def admitted(self) -> bool:
@@ -98,7 +100,8 @@ def _face_decision(session: Session, gallery: Gallery, face: FaceChip, vector: n
     if nearest is None or nearest[0].distance > threshold:
         return Decision(NO_MATCH, "face", distance=nearest[0].distance if nearest else None, face=face)
     match, person = nearest
-    return Decision(ADMITTED if person.active else INACTIVE, "face", person, match.distance, face=face)
+    return Decision(ADMITTED if person.active else INACTIVE, "face", person, match.distance, face=face,
+                    template_id=match.template_id)
 
 
 def _badge_decision(session: Session, gallery: Gallery, face: FaceChip, vector: np.ndarray, holder: Person,
@@ -106,13 +109,15 @@ def _badge_decision(session: Session, gallery: Gallery, face: FaceChip, vector: 
     """1:1 with the holder's templates; only a refused face is searched 1:N, to name whom it matched."""
     own = gallery.distance_to(holder.id, vector)
     if own is not None and own.distance <= threshold:
-        return Decision(ADMITTED if holder.active else INACTIVE, "badge", holder, own.distance, face=face)
+        return Decision(ADMITTED if holder.active else INACTIVE, "badge", holder, own.distance, face=face,
+                        template_id=own.template_id)
     nearest = _nearest_person(session, gallery, vector)
     matched = None
     if nearest is not None and nearest[1].id != holder.id and nearest[0].distance <= threshold:
         matched = nearest[1]
     return Decision(BADGE_MISMATCH if matched else NO_MATCH, "badge", holder,
-                    own.distance if own else None, matched=matched, face=face)
+                    own.distance if own else None, matched=matched, face=face,
+                    template_id=nearest[0].template_id if matched else None)
 
 
 def verify(session: Session, verifier: Verifier, key: ApiKey, image: bytes, badge_id: str | None,
@@ -162,6 +167,9 @@ def record(session: Session, model_id: str, key: ApiKey, door: Door | None, badg
         latency_ms=round(latency_ms, 2), face_probability=quality.probability if quality else None,
         face_px=quality.size if quality else None, api_key_id=key.id)
     session.add(event)
+    if decision.template_id is not None and decision.face is not None:
+        session.flush()
+        keep_crop(session, event.id, decision.template_id, decision.face.chip)
     try:
         session.commit()
     except IntegrityError:

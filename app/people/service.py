@@ -89,7 +89,8 @@ def _check_duplicates(session: Session, enrolment: Enrolment, vectors: np.ndarra
                                   distance=round(match.distance, 4))
 
 
-def _chip_png(chip: np.ndarray) -> bytes:
+def chip_png(chip: np.ndarray) -> bytes:
+    """An aligned chip as PNG bytes, as templates (and explained events) keep it."""
     out = io.BytesIO()
     Image.fromarray(chip).save(out, format="PNG")
     return out.getvalue()
@@ -105,7 +106,7 @@ def _store_templates(session: Session, enrolment: Enrolment, person: Person, ana
     """Insert templates and index them in one transaction with the person's other changes."""
     templates = [FaceTemplate(person=person, vector=v.astype(np.float32).tobytes(), model_id=enrolment.model_id,
                               probability=c.detection.probability, face_px=c.detection.size,
-                              sharpness=c.sharpness, chip_png=_chip_png(c.chip), source_filename=name)
+                              sharpness=c.sharpness, chip_png=chip_png(c.chip), source_filename=name)
                  for (name, c), v in zip(analyzed.accepted, analyzed.vectors)]
     try:
         with index_transaction(session, enrolment.sync) as tx:

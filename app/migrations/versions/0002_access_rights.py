@@ -4,7 +4,7 @@ people) granted on all current doors with the built-in schedule "always", so not
 until an admin narrows it.
 
 Revision ID: 0002_access_rights
-Revises: 0001
+Revises: 0006_event_crops
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_access_rights"
-down_revision = "0001"
+down_revision = "0006_event_crops"
 branch_labels = None
 depends_on = None
 
