@@ -16,11 +16,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import Connection, DateTime, LargeBinary, Table, func, insert, select, text
+from sqlalchemy import Connection, DateTime, LargeBinary, Table, delete, func, insert, select, text
 
 from app.core.db import Database, utcnow
 from app.gallery.models import FaceTemplate
-from app.tables import metadata
+from app.tables import SEEDED_TABLES, metadata
 
 FORMAT = "facegate-backup"
 VERSION = 1
@@ -100,8 +100,10 @@ def restore(db: Database, source: Path) -> dict:
         if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
             raise ValueError(f"{source} is not a facegate backup of version {VERSION}")
         for table in metadata.sorted_tables:
-            if conn.execute(select(func.count()).select_from(table)).scalar():
+            if table.name not in SEEDED_TABLES and conn.execute(select(func.count()).select_from(table)).scalar():
                 raise ValueError(f"table {table.name} is not empty: restore needs a fresh database")
+        for name in SEEDED_TABLES:
+            conn.execute(delete(metadata.tables[name]))
         restored = dict.fromkeys(manifest["counts"], 0)
         for table, rows in _backup_rows(f):
             conn.execute(insert(table), rows)
@@ -110,6 +112,8 @@ def restore(db: Database, source: Path) -> dict:
             raise ValueError(f"{source} is incomplete: rows {restored}, manifest {manifest['counts']}")
         if conn.dialect.name == "postgresql":
             for table in metadata.sorted_tables:
+                if len(table.primary_key.columns) != 1:
+                    continue  # no sequence behind a composite key
                 (key,) = table.primary_key.columns
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{key.name}'), "
                                   f"GREATEST((SELECT MAX({key.name}) FROM {table.name}), 1))"))

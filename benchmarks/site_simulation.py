@@ -24,8 +24,8 @@ from app.admin.calibration import CalibrationData, calibrate
 from app.core.settings import Settings
 from app.face.open_set import OpenSetCard
 from app.gallery.index import ip_to_l2
-from benchmarks.open_set import people_of
 from benchmarks.dev_embeddings import load_cache
+from benchmarks.open_set import people_of
 
 
 def enrol(people: list[np.ndarray], card: OpenSetCard, rate: float, pair_threshold: float,

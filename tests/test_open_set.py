@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from app.admin.calibration import CalibrationData, calibrate
 from app.face.open_set import OpenSetCard
-from tests.helpers import ADMIN, enroll, make_key, photos, read
+from tests.helpers import ADMIN, default_door, enroll, make_key, photos, read
 
 PEOPLE = ["Colin_Powell", "Tony_Blair", "Gerhard_Schroeder"]
 
@@ -41,12 +41,15 @@ def test_an_uncalibrated_face_only_door_does_not_use_the_pair_threshold(client: 
         enroll(client, f"P{i}", photos(name)[:3], badge_id=f"B-{i}")
     runtime = client.app.state.runtime
     probe = {"image": ("p.jpg", read(photos(PEOPLE[1])[6]), "image/jpeg")}
-    face = client.post("/v1/access/verify", headers=ADMIN, files=probe).json()
-    badge = client.post("/v1/access/verify", headers=ADMIN, data={"badge_id": "B-1"}, files=probe).json()
+    face_door = default_door(client)
+    badge_door = client.post("/v1/admin/doors", headers=ADMIN, json={"name": "Lab", "mode": "badge"}).json()["id"]
+    face = client.post("/v1/access/verify", headers=ADMIN, data={"door_id": face_door}, files=probe).json()
+    badge = client.post("/v1/access/verify", headers=ADMIN, data={"badge_id": "B-1", "door_id": badge_door},
+                        files=probe).json()
     assert face["threshold"] == runtime.thresholds.face_only_default(len(runtime.gallery))
     assert face["threshold"] < badge["threshold"] == runtime.thresholds.model_default
     client.put("/v1/admin/threshold", headers=ADMIN, json={"threshold": 0.3, "reason": "site choice"})
-    chosen = client.post("/v1/access/verify", headers=ADMIN, files=probe).json()
+    chosen = client.post("/v1/access/verify", headers=ADMIN, data={"door_id": face_door}, files=probe).json()
     assert chosen["threshold"] == 0.3  # an admin's threshold is the admin's
 
 

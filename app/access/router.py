@@ -6,10 +6,10 @@ from starlette.concurrency import run_in_threadpool
 
 from app.access import service
 from app.access.schemas import PersonRef, VerifyOut
-from app.face.frames import MAX_FRAMES
 from app.core.observability import DECISIONS
 from app.core.reasons import IMAGE_COUNT, DomainError
 from app.core.sessions import SessionDep
+from app.face.frames import MAX_FRAMES
 from app.keys.auth import require
 from app.keys.models import TERMINAL, ApiKey
 from app.runtime import RuntimeDep
@@ -26,12 +26,13 @@ async def verify(runtime: RuntimeDep, session: SessionDep, image: UploadFile | N
     if not 1 <= len(frames) <= MAX_FRAMES:
         raise DomainError(IMAGE_COUNT, f"send `image` or between 1 and {MAX_FRAMES} `images`")
     data = [await f.read(runtime.settings.max_upload_bytes + 1) for f in frames]
-    verifier = service.Verifier(runtime.face_worker, runtime.gallery, runtime.thresholds, runtime.model_id)
+    verifier = service.Verifier(runtime.face_worker, runtime.gallery, runtime.thresholds, runtime.model_id,
+                                runtime.settings.site_time_zone)
 
     def decide() -> VerifyOut:
         decision, event, threshold = service.verify(session, verifier, key, data, badge_id or None, door_id)
         DECISIONS.labels(decision=event.decision, reason=event.reason).inc()
-        person = decision.person if decision.admitted or decision.mode == "badge" else None
+        person = decision.person if event.decision == "admit" or decision.mode == "badge" else None
         return VerifyOut(decision=event.decision, reason=event.reason,
                          person=PersonRef(id=person.id, name=person.name) if person else None,
                          distance=None if event.distance is None else round(event.distance, 4),

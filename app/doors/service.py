@@ -29,15 +29,15 @@ def _commit_door(session: Session, message: str) -> None:
         raise DomainError(DOOR_NAME_TAKEN, message) from exc
 
 
-def create_door(session: Session, name: str, mode: str) -> Door:
-    door = Door(name=name, mode=mode)
+def create_door(session: Session, name: str, mode: str, time_zone: str | None = None) -> Door:
+    door = Door(name=name, mode=mode, time_zone=time_zone)
     session.add(door)
     _commit_door(session, f"a door named {name!r} exists")
     return door
 
 
 def update_door(session: Session, door: Door, changes: dict) -> Door:
-    """Name and mode; the threshold changes through Thresholds.set so it is audited."""
+    """Name, mode, time zone; the threshold changes through Thresholds.set so it is audited."""
     for field, value in changes.items():
         setattr(door, field, value)
     _commit_door(session, "another door has that name")

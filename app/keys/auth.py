@@ -10,6 +10,9 @@ from app.keys.service import find_key
 
 def _authenticate(request: Request) -> ApiKey:
     header = request.headers.get("authorization", "")
+    session_hook = getattr(request.app.state, "session_key", None)  # browser sessions (app/web)
+    if not header and session_hook is not None and (key := session_hook(request)) is not None:
+        return key
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret:
         raise DomainError(UNAUTHENTICATED, "send Authorization: Bearer <key>")

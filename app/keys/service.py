@@ -5,9 +5,11 @@ import hashlib
 import secrets
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.keys.models import ROLES, ApiKey
+from app.core.reasons import DOOR_REQUIRED, UNKNOWN_DOOR, DomainError
+from app.keys.models import ROLES, TERMINAL, ApiKey
 
 
 def hash_key(key: str) -> str:
@@ -20,10 +22,16 @@ def create_key(session: Session, role: str, name: str, door_id: int | None = Non
     """Store a new key (or a given one, e.g. FACEGATE_ADMIN_KEY); returns it with its secret."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}")
+    if role == TERMINAL and door_id is None:
+        raise DomainError(DOOR_REQUIRED, "a terminal key speaks for one door: name it (--door)")
     secret = key or "fg_" + secrets.token_urlsafe(32)
     row = ApiKey(name=name, key_hash=hash_key(secret), prefix=secret[:8], role=role, door_id=door_id)
     session.add(row)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError as exc:  # the door's foreign key (keys sit beside doors, not above them)
+        session.rollback()
+        raise DomainError(UNKNOWN_DOOR, f"door {door_id} does not exist") from exc
     return row, secret
 
 

@@ -24,6 +24,8 @@ class PersonOut(BaseModel):
     employee_id: str | None
     badge_id: str | None
     active: bool
+    valid_from: datetime | None
+    valid_until: datetime | None
     created_at: datetime
     updated_at: datetime
     templates: list[TemplateOut]
@@ -62,3 +64,5 @@ class PersonPatch(BaseModel):
     badge_id: str | None = None
     employee_id: str | None = None
     active: bool | None = None
+    valid_from: datetime | None = None  # access rights start; null: from enrolment
+    valid_until: datetime | None = None  # and end; null: open-ended

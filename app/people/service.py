@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 from PIL import Image
@@ -10,10 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.core.clock import aware
 from app.core.reasons import (
     IMAGE_COUNT,
     INCONSISTENT_FACE,
     INVALID_NAME,
+    INVALID_REQUEST,
     NO_USABLE_FACE,
     UNKNOWN_PERSON,
     UNKNOWN_TEMPLATE,
@@ -29,6 +32,7 @@ from app.gallery.transaction import index_transaction
 from app.people.integrity import IdentityRules, check_duplicates, consistent_files
 from app.people.models import Person
 from app.people.schemas import FileRejection, PersonPatch
+from app.rights import service as rights
 
 
 @dataclass
@@ -72,7 +76,8 @@ def analyze_uploads(face_worker: FaceWorker, uploads: list[Upload], limit: int) 
     return Analyzed(accepted, np.stack(vectors), rejected)
 
 
-def _chip_png(chip: np.ndarray) -> bytes:
+def chip_png(chip: np.ndarray) -> bytes:
+    """An aligned chip as PNG bytes, as templates (and explained events) keep it."""
     out = io.BytesIO()
     Image.fromarray(chip).save(out, format="PNG")
     return out.getvalue()
@@ -105,7 +110,7 @@ def _store_templates(session: Session, enrolment: Enrolment, person: Person, ana
         fallback = enrolment.thresholds.global_threshold(session)
     templates = [FaceTemplate(person=person, vector=v.astype(np.float32).tobytes(), model_id=enrolment.model_id,
                               probability=c.detection.probability, face_px=c.detection.size,
-                              sharpness=c.sharpness, chip_png=_chip_png(c.chip), source_filename=name)
+                              sharpness=c.sharpness, chip_png=chip_png(c.chip), source_filename=name)
                  for (name, c), v in zip(analyzed.accepted, analyzed.vectors)]
     try:
         with index_transaction(session, enrolment.sync) as tx:
@@ -120,15 +125,32 @@ def _store_templates(session: Session, enrolment: Enrolment, person: Person, ana
     return [t.id for t in templates]
 
 
+def _check_validity(valid_from: datetime | None, valid_until: datetime | None, sent: list[datetime | None]) -> None:
+    """Sent dates carry a zone; the period, once changed, ends after it starts."""
+    if any(value is not None and value.tzinfo is None for value in sent):
+        raise DomainError(INVALID_REQUEST, "validity dates need a time zone offset (e.g. 2027-01-31T18:00:00Z)")
+    if valid_from is not None and valid_until is not None and aware(valid_until) <= aware(valid_from):
+        raise DomainError(INVALID_REQUEST, "valid_until must be after valid_from")
+
+
 def enroll(session: Session, enrolment: Enrolment, name: str, employee_id: str | None, badge_id: str | None,
-           uploads: list[Upload], allow_duplicate: bool) -> tuple[Person, list[int], list[FileRejection]]:
+           uploads: list[Upload], allow_duplicate: bool, groups: list[int] | None = None,
+           valid_from: datetime | None = None,
+           valid_until: datetime | None = None) -> tuple[Person, list[int], list[FileRejection]]:
+    """Enrol a person into `groups`, or into the default group when none are named."""
+    _check_validity(valid_from, valid_until, [valid_from, valid_until])
+    group_ids = groups if groups else rights.default_group_ids(session)
+    rights.check_groups(session, group_ids)
     for field, value in (("employee_id", employee_id), ("badge_id", badge_id)):
         if value and session.scalar(select(Person.id).where(getattr(Person, field) == value)) is not None:
             raise DomainError(f"{field}_taken", f"{field} {value!r} belongs to someone else")
     analyzed = _keep_consistent(session, enrolment,
                                 analyze_uploads(enrolment.face_worker, uploads, enrolment.max_images), None)
-    person = Person(name=name, employee_id=employee_id or None, badge_id=badge_id or None)
+    person = Person(name=name, employee_id=employee_id or None, badge_id=badge_id or None,
+                    valid_from=valid_from, valid_until=valid_until)
     session.add(person)
+    session.flush()
+    rights.join_groups(session, person.id, group_ids)  # committed with the templates
     added = _store_templates(session, enrolment, person, analyzed, allow_duplicate, None)
     return person, added, analyzed.rejected
 
@@ -160,6 +182,9 @@ def list_people(session: Session, name: str | None, active: bool | None, offset:
 
 
 def update_person(session: Session, person: Person, patch: PersonPatch) -> Person:
+    changes = patch.model_dump(exclude_unset=True)
+    _check_validity(changes.get("valid_from", person.valid_from), changes.get("valid_until", person.valid_until),
+                    [changes.get("valid_from"), changes.get("valid_until")])
     for field, value in patch.model_dump(exclude_unset=True).items():
         if field == "name" and not value:
             raise DomainError(INVALID_NAME, "name cannot be empty")
