@@ -1,11 +1,10 @@
 # facegate: CPU image. Build: docker build -t facegate .
-# Stage 1 builds a virtual environment with CPU-only torch wheels and facegate installed into it (migrations
-# included); stage 2 runs it as a non-root user, with the model from models/ named by FACEGATE_MODEL_CARD.
+# Stage 1 builds a virtual environment with the serving set (ONNX Runtime, no PyTorch: the face
+# networks run from the ONNX graphs committed under models/); stage 2 runs it as a non-root user.
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
-RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.14.1 torchvision==0.29.1
 WORKDIR /src
 COPY pyproject.toml ./
 COPY app ./app
@@ -13,7 +12,7 @@ RUN pip install .
 
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 \
-    FACEGATE_DATA_DIR=/var/lib/facegate FACEGATE_MODEL_CARD=/srv/facegate/models/dlib-resnet-mtcnn-v1.json
+    FACEGATE_DATA_DIR=/var/lib/facegate FACEGATE_MODEL_CARD=/srv/facegate/models/dlib-resnet-mtcnn-v2.json
 RUN useradd --system --uid 10001 --home /srv/facegate facegate \
     && mkdir -p /var/lib/facegate && chown facegate /var/lib/facegate
 COPY --from=build /opt/venv /opt/venv

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import Connection, DateTime, Integer, LargeBinary, Table, func, insert, select, text
+from sqlalchemy import Connection, DateTime, Integer, LargeBinary, Table, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.core.db import Database, utcnow
@@ -29,7 +29,7 @@ from app.gallery.models import FaceTemplate
 from app.security.chain import AuditChain, ChainHead
 from app.security.crypto import DataKeys
 from app.security.stream import DecryptingReader, EncryptingWriter
-from app.tables import metadata
+from app.tables import SEEDED_TABLES, metadata
 
 FORMAT = "facegate-backup"
 VERSION = 2  # 2: encrypted, with the audit chain
@@ -114,8 +114,10 @@ def restore(db: Database, source: Path, keys: DataKeys, chain: AuditChain) -> di
             raise ValueError(f"{source} is not a facegate backup of version {VERSION}")
         conn.execute(ChainHead.__table__.delete().where(ChainHead.seq == 0))  # fresh heads; the backup has its own
         for table in metadata.sorted_tables:
-            if conn.execute(select(func.count()).select_from(table)).scalar():
+            if table.name not in SEEDED_TABLES and conn.execute(select(func.count()).select_from(table)).scalar():
                 raise ValueError(f"table {table.name} is not empty: restore needs a fresh database")
+        for name in SEEDED_TABLES:
+            conn.execute(delete(metadata.tables[name]))
         restored = dict.fromkeys(manifest["counts"], 0)
         for table, rows in _backup_rows(f):
             conn.execute(insert(table), rows)
@@ -128,6 +130,8 @@ def restore(db: Database, source: Path, keys: DataKeys, chain: AuditChain) -> di
             raise ValueError(f"{source}: the audit chain does not verify: {_first_problem(audit)}")
         if conn.dialect.name == "postgresql":
             for table in metadata.sorted_tables:
+                if len(table.primary_key.columns) != 1:
+                    continue  # no sequence behind a composite key
                 (key,) = table.primary_key.columns
                 if not isinstance(key.type, Integer):  # a named row (the chain heads): no sequence
                     continue

@@ -36,12 +36,36 @@ def cmd_import_dlib(args: argparse.Namespace) -> None:
     print(f"wrote {path}")
 
 
+def cmd_export_onnx(args: argparse.Namespace) -> None:
+    from app.face.onnx_export import export_card_graph, export_detector_graphs
+
+    settings = get_settings()
+    print(json.dumps({"encoder": export_card_graph(args.card or settings.model_card),
+                      "detectors": export_detector_graphs(settings.detectors_path)}))
+
+
 def cmd_prepare_data(args: argparse.Namespace) -> None:
     from app.training.chips import prepare_chips
+    from app.training.data import capped_photos, list_photos
 
-    chips = prepare_chips(args.src, args.dst, _pipeline(args.model))
+    photos = capped_photos(list_photos(args.src), args.min_per_person, args.max_per_person)
+    chips = prepare_chips(args.src, args.dst, _pipeline(args.model), photos=photos)
     print(json.dumps({"chips": len(chips.identities), "people": len(set(chips.identities)),
                       "no_face": len(chips.failures)}))
+
+
+def cmd_train_head(args: argparse.Namespace) -> None:
+    from app.face.encoder import Encoder
+    from app.training.head_train import HeadConfig, load_feature_splits, merged, save_run, train_head
+
+    options = {k: getattr(args, k) for k in ("epochs", "photos_per_epoch", "people_per_batch", "photos_per_person",
+                                             "learning_rate", "seed") if getattr(args, k) is not None}
+    config = HeadConfig(loss=args.loss, miner=args.miner or "none", **options)
+    encoder = Encoder.load(args.base or get_settings().model_card)
+    splits = load_feature_splits(args.data, args.chips, encoder.network, encoder.model_id, args.features)
+    state, history = train_head(encoder.network, merged(splits["train"]), splits["select"], config)
+    save_run(args.out, config, state, history, encoder.model_id)
+    print(f"wrote {args.out / 'head.pt'} (best epoch on select: {history[-1]['best_epoch']})")
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -51,6 +75,9 @@ def cmd_train(args: argparse.Namespace) -> None:
     from app.training.splits import load_split
     from app.training.train import TrainConfig, train
 
+    if args.loss:
+        cmd_train_head(args)
+        return
     options = json.loads(Path(args.config).read_text()) if args.config else {}
     for key in ("epochs", "photos_per_epoch", "people_per_batch", "photos_per_person", "miner", "margin",
                 "learning_rate", "augment_strength", "optimizer", "frozen_blocks", "seed", "model_id", "half_weights", "min_photos_per_person"):
@@ -86,7 +113,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         card = args.model or get_settings().model_card
         threshold = record_held_out(card, Path(args.data).name, report)
         print(f"recorded in {card}; recommended threshold now {threshold:.4f}")
-    print(json.dumps({k: report[k] for k in ("pairs", "auc", "eer", "tar_at_far_1e-3", "threshold_at_far_1e-3")}))
+    print(json.dumps({k: report[k] for k in ("pairs", "auc", "eer", "tar_at_far_1e-3", "tar_at_far_1e-4",
+                                          "threshold_at_far_1e-3")}))
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -270,11 +298,17 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--threshold", type=float, default=0.45)
     imp.add_argument("--half", action="store_true", help="store fp16 weights")
     imp.set_defaults(func=cmd_import_dlib)
+    exp = models.add_parser("export-onnx", help="regenerate the committed ONNX graphs (encoder of a card, O-Net) "
+                                                "and record their sha256")
+    exp.add_argument("--card", type=Path, help="model card (default: the configured model)")
+    exp.set_defaults(func=cmd_export_onnx)
 
     prep = sub.add_parser("prepare-data", help="detect and align a person-folder data set into a chip cache")
     prep.add_argument("src", type=Path)
     prep.add_argument("dst", type=Path)
     prep.add_argument("--model", type=Path, help="model card whose alignment to use")
+    prep.add_argument("--min-per-person", type=int, default=1, help="leave out people with fewer photos")
+    prep.add_argument("--max-per-person", type=int, help="align only each person's first N photos")
     prep.set_defaults(func=cmd_prepare_data)
 
     tr = sub.add_parser("train", help="triplet fine-tuning on the training side of the identity split")
@@ -291,7 +325,13 @@ def build_parser() -> argparse.ArgumentParser:
                        ("photos-per-person", int), ("min-photos-per-person", int), ("margin", float), ("augment-strength", float), ("learning-rate", float),
                        ("frozen-blocks", int), ("seed", int), ("model-id", str)):
         tr.add_argument(f"--{flag}", type=kind)
-    tr.add_argument("--miner", choices=["batch_hard", "semihard"])
+    tr.add_argument("--loss", choices=["contrastive", "triplet", "center", "npair", "angular", "arcface",
+                                       "proxy_anchor"],
+                    help="fine-tune only the network's top (last residual stage + projection) with this loss from "
+                         "cached frozen-trunk features; epoch chosen on the 'select' people of the 3-way split")
+    tr.add_argument("--features", type=Path, default=Path("var/features"), help="with --loss: trunk feature cache")
+    tr.add_argument("--miner", choices=["batch_hard", "semihard", "easy", "none"],
+                    help="triplet mining (easy / semihard / batch_hard); 'none' for losses that form their own pairs")
     tr.add_argument("--optimizer", choices=["sgd", "adamw"])
     tr.add_argument("--half-weights", action="store_true", default=None)
     tr.set_defaults(func=cmd_train)

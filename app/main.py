@@ -16,9 +16,12 @@ from app.admin.router import router as admin_router
 from app.core.errors import install_error_handlers
 from app.core.observability import GALLERY_REVISION, GALLERY_TEMPLATES, RequestContextMiddleware, configure_logging
 from app.core.settings import Settings, get_settings
+from app.explanations.router import router as explanation_router
 from app.people.crops import reseal_crops
 from app.people.router import router as people_router
+from app.rights.router import router as rights_router
 from app.runtime import RuntimeDep, start_runtime
+from app.web.install import install_web
 
 log = logging.getLogger("facegate")
 
@@ -44,13 +47,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runtime.sync.save(settings.index_snapshot_path)
         runtime.db.engine.dispose()
 
-    app = FastAPI(title="facegate", version="1", lifespan=lifespan)
+    app = FastAPI(title="facegate", version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     app.include_router(people_router)
     app.include_router(access_router)
     app.include_router(admin_router)
     app.include_router(keys_router)
+    app.include_router(rights_router)
+    app.include_router(explanation_router)
+    install_web(app)  # console, terminal, local API docs
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict:

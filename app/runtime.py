@@ -12,6 +12,7 @@ from app.core.migrate import upgrade_database
 from app.core.settings import Settings
 from app.doors.service import Thresholds
 from app.face.factory import serving_pipelines
+from app.face.open_set import OpenSetCard
 from app.face.pipeline import FacePipeline
 from app.face.worker import FaceWorker
 from app.gallery.index import Gallery
@@ -36,6 +37,7 @@ class Runtime:
     data_keys: DataKeys  # crops and backups
     chain: AuditChain
     auth_limiter: FailureLimiter
+    open_set: OpenSetCard | None  # the card's held-out search rates (duplicates, face-only defaults)
 
     @property
     def model_id(self) -> str:
@@ -60,9 +62,10 @@ def start_runtime(settings: Settings) -> Runtime:
     if sync.load(settings.index_snapshot_path) == "sql" and settings.index_snapshot_path:
         sync.save(settings.index_snapshot_path)  # so that even a crash restarts from here
     worker = FaceWorker(pipelines, settings.face_batch_max, settings.face_batch_wait_ms)
-    thresholds = Thresholds(pipeline.encoder.recommended_threshold)
+    open_set = OpenSetCard.from_card(pipeline.encoder.card)
+    thresholds = Thresholds(pipeline.encoder.recommended_threshold, open_set, settings.face_only_fpir)
     return Runtime(settings, db, pipeline, gallery, sync, worker, thresholds, secret, data_keys, chain,
-                   FailureLimiter(settings.auth_failures_per_minute))
+                   FailureLimiter(settings.auth_failures_per_minute), open_set)
 
 
 def open_database(settings: Settings) -> tuple[Database, ServerSecret, AuditChain]:

@@ -4,10 +4,9 @@
 
 Starts `facegate serve` on a fresh SQLite database and posts one POST /v1/people per
 person (LFW and CelebA dev photos as they are: 250x250 and 178x218). The import sends
-allow_duplicate=true, as a trusted HR roster would: at the model card's threshold the
-duplicate check flags about half of the newcomers in a gallery of this size (see
-benchmarks/open_set.py for why), and a 409 would leave them out of the gallery being
-measured. People with fewer than 3 photos are skipped; when the data sets hold fewer
+allow_duplicate=true, as a trusted HR roster would, unless --check-duplicates: then the
+duplicate check runs (its own threshold, app/people/integrity.py) and the refusals are
+counted by reason (false duplicate refusals of distinct newcomers). People with fewer than 3 photos are skipped; when the data sets hold fewer
 people than asked, the list starts over. Prints total time, enrolments per second and
 the p50/p95 of one enrolment.
 """
@@ -43,7 +42,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--check-duplicates", action="store_true",
+                        help="send no allow_duplicate and count the refusals by reason (distinct newcomers)")
     args = parser.parse_args()
+    form = {} if args.check_duplicates else {"allow_duplicate": "true"}
+    refusals: Counter[str] = Counter()
     queue = list(enumerate(people_with_photos(args.people)))
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
@@ -59,12 +62,14 @@ def main() -> None:
                 files = [("images", (p.name, p.read_bytes(), "image/jpeg")) for p in photos]
                 start = time.perf_counter()
                 response = client.post(f"{url}/v1/people", data={"name": f"{photos[0].parent.name} #{number}",
-                                                                  "allow_duplicate": "true"},
+                                                                  **form},
                                        files=files)
                 elapsed = (time.perf_counter() - start) * 1000
                 with lock:
                     latencies.append(elapsed)
                     statuses[response.status_code] += 1
+                    if response.status_code >= 400:
+                        refusals[response.json()["detail"]["reason"]] += 1
 
     with tempfile.TemporaryDirectory() as tmp:
         process, url = start_server(Path(tmp), {})
@@ -84,7 +89,7 @@ def main() -> None:
                       "total_s": round(wall, 1), "people_per_s": round(args.people / wall, 2),
                       "p50_ms": round(statistics.median(latencies), 1),
                       "p95_ms": round(float(np.percentile(latencies, 95)), 1),
-                      "status_counts": dict(statuses), "server_rss_mb": rss}))
+                      "status_counts": dict(statuses), "refusals": dict(refusals), "server_rss_mb": rss}))
 
 
 if __name__ == "__main__":

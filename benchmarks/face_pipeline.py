@@ -10,7 +10,6 @@ Run it on an idle machine: two busy cores make every figure several times worse.
 from __future__ import annotations
 
 import argparse
-import io
 import statistics
 import tempfile
 import time
@@ -18,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
 from app.core.settings import Settings
 from app.face.align import align_face
@@ -27,6 +25,7 @@ from app.face.detect import FaceDetector
 from app.face.encoder import Encoder
 from app.face.quality import QualityPolicy, select_door_face
 from app.training.data import data_root
+from benchmarks.frames import letterbox_jpeg
 
 DATA = data_root() / "celeba-dev"
 
@@ -48,18 +47,6 @@ def summary(name: str, ms: list[float]) -> float:
     return median
 
 
-def letterbox_jpeg(path: Path, size: tuple[int, int]) -> bytes:
-    """A data-set photo as a door camera frame: fitted into `size` (aspect kept), grey around."""
-    photo = Image.open(path).convert("RGB")
-    scale = min(size[0] / photo.width, size[1] / photo.height)
-    photo = photo.resize((round(photo.width * scale), round(photo.height * scale)), Image.BILINEAR)
-    canvas = Image.new("RGB", size, (128, 128, 128))
-    canvas.paste(photo, ((size[0] - photo.width) // 2, (size[1] - photo.height) // 2))
-    buffer = io.BytesIO()
-    canvas.save(buffer, format="JPEG", quality=90)
-    return buffer.getvalue()
-
-
 def door_photos(size: tuple[int, int], count: int) -> list[bytes]:
     return [letterbox_jpeg(path, size) for path in sorted(DATA.glob("*/*.jpg"))[::37][:count]]
 
@@ -78,8 +65,7 @@ def main() -> None:
 def run(args: argparse.Namespace, graphs: Path) -> None:
     settings = Settings()
     encoder = Encoder.load(settings.model_card)
-    onnx = Encoder.load(settings.model_card)
-    onnx.use_onnx(graphs, args.threads)
+    onnx = Encoder.load_onnx(settings.model_card, args.threads)
     channels_last = Encoder.load(settings.model_card)
     channels_last.network.to(memory_format=torch.channels_last)  # the issue's other CPU option, for comparison
     policy = QualityPolicy()

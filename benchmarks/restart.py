@@ -20,17 +20,20 @@ import numpy as np
 from app.core.db import Database
 from app.core.migrate import upgrade_database
 from app.core.settings import Settings
-from app.face.encoder import Encoder
+from app.face.encoder import read_card
 from benchmarks.door_latency import start_server
-from benchmarks.memory import rss_mb
+from benchmarks.memory import cpu_seconds, rss_mb
 from benchmarks.seed import insert_synthetic_templates
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--templates", type=int, default=1_000_000)
+    parser.add_argument("--set", nargs="*", default=[], metavar="FACEGATE_X=value",
+                        help="server settings (for example FACEGATE_DETECTOR=mtcnn)")
     args = parser.parse_args()
-    model_id = Encoder.load(Settings().model_card).model_id
+    extra = dict(item.split("=", 1) for item in args.set)
+    model_id = read_card(Settings().model_card)["model_id"]
     vectors = np.random.default_rng(0).standard_normal((args.templates, 128), dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -40,12 +43,12 @@ def main() -> None:
         del vectors
         for start in ("cold (from SQL)", "warm (from the snapshot)"):
             t = time.perf_counter()
-            process, _ = start_server(Path(tmp), {})
+            process, _ = start_server(Path(tmp), extra)
             ready_s = time.perf_counter() - t
-            rss = rss_mb(process.pid)
+            rss, cpu = rss_mb(process.pid), cpu_seconds(process.pid)
             process.terminate()
             process.wait(timeout=120)
-            print(json.dumps({"templates": args.templates, "start": start, "ready_s": round(ready_s, 1),
+            print(json.dumps({"templates": args.templates, "settings": extra, "start": start, "ready_s": round(ready_s, 1), "cpu_s_to_ready": cpu,
                               "server_rss_mb": rss}), flush=True)
 
 

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import httpx
 from fastapi.testclient import TestClient
 from PIL import Image
+from sqlalchemy import create_engine, text
 
 from app.core.settings import Settings
 from app.training.data import data_root, is_validation_identity
@@ -81,10 +83,24 @@ def auth(key: str) -> dict[str, str]:
 ADMIN = auth(ADMIN_KEY)
 
 
+def default_door(client: TestClient) -> int:
+    """A face door open to everyone (every decision is at a door): created on first use."""
+    doors = client.get("/v1/admin/doors", headers=ADMIN).json()
+    for door in doors:
+        if door["name"] == "Test door":
+            return door["id"]
+    created = client.post("/v1/admin/doors", headers=ADMIN, json={"name": "Test door"})
+    assert created.status_code == 201, created.text
+    return created.json()["id"]
+
+
 def make_key(client: TestClient, role: str, door_id: int | None = None) -> dict[str, str]:
-    """Create a key the way `facegate keys create` does, in the app's own database."""
+    """Create a key the way `facegate keys create` does, in the app's own database; a terminal
+    key is bound to `door_id`, else to the default test door."""
     from app.keys.service import create_key
 
+    if role == "terminal" and door_id is None:
+        door_id = default_door(client)
     runtime = client.app.state.runtime
     with runtime.db.session() as session:
         _, secret = create_key(session, runtime.secret, role, f"test {role}", door_id)
@@ -99,10 +115,23 @@ def enroll(client: TestClient, name: str, files: list[Path], headers: dict = ADM
 
 
 def verify(client: TestClient, image: bytes, headers: dict = ADMIN, **form) -> dict:
+    """Verify at `door_id`; an admin naming none verifies at the default test door."""
+    if headers is ADMIN and "door_id" not in form:
+        form["door_id"] = default_door(client)
     response = client.post("/v1/access/verify", headers=headers, data=form,
                            files={"image": ("probe.jpg", image, "image/jpeg")})
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def server_door(url: str) -> int:
+    """default_door for a server process: the test door, created on first use."""
+    for door in httpx.get(f"{url}/v1/admin/doors", headers=ADMIN, timeout=30).json():
+        if door["name"] == "Test door":
+            return door["id"]
+    created = httpx.post(f"{url}/v1/admin/doors", headers=ADMIN, json={"name": "Test door"}, timeout=30)
+    assert created.status_code == 201, created.text
+    return created.json()["id"]
 
 
 BIN = Path(sys.executable).parent
@@ -149,3 +178,27 @@ def server(database_url: str, data_dir: Path, via_entrypoint: bool = False, face
         log.close()
         if "Traceback" in Path(log.name).read_text():
             print(Path(log.name).read_text()[-5000:])  # shown by pytest when the test fails
+
+
+def _postgres_database(server_url: str) -> Iterator[str]:
+    name = f"facegate_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base, _, _ = server_url.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def fresh_database(directory: Path) -> Iterator[str]:
+    """A fresh, empty database of the kind this test run is for (FACEGATE_TEST_DATABASE)."""
+    chosen = os.environ.get("FACEGATE_TEST_DATABASE", "sqlite")
+    if chosen == "sqlite":
+        directory.mkdir(parents=True, exist_ok=True)
+        yield f"sqlite:///{directory / 'facegate.db'}"
+    else:
+        yield from _postgres_database(chosen)

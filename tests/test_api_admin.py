@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from fastapi.testclient import TestClient
 
-from app.admin.calibration import CalibrationData, calibrate, score_sets
+from app.admin.calibration import CalibrationData, score_sets
 from tests.helpers import ADMIN, enroll, photos, read, verify
 
 PEOPLE = ["Colin_Powell", "Tony_Blair", "Gerhard_Schroeder", "Ariel_Sharon", "Hugo_Chavez"]

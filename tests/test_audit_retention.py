@@ -23,7 +23,7 @@ from app.runtime import open_database
 from app.security.chain import pseudonym
 from app.security.crypto import DataKeys
 from app.security.retention import pseudonymise_before, purge_before
-from tests.helpers import ADMIN, enroll, make_settings, no_face, photos, read
+from tests.helpers import ADMIN, default_door, enroll, make_settings, no_face, photos, read
 
 
 def _sql(url: str, statement: str) -> list:
@@ -37,8 +37,9 @@ def _sql(url: str, statement: str) -> list:
 
 
 def _door_events(client: TestClient, count: int, photo: bytes) -> None:
+    door = default_door(client)
     for _ in range(count):
-        client.post("/v1/access/verify", headers=ADMIN, files={"image": ("p.jpg", photo, "image/jpeg")})
+        client.post("/v1/access/verify", headers=ADMIN, data={"door_id": door}, files={"image": ("p.jpg", photo, "image/jpeg")})
 
 
 def test_purge_and_pseudonymise_keep_the_chain_and_a_restore_checks_it(
@@ -66,7 +67,8 @@ def test_purge_and_pseudonymise_keep_the_chain_and_a_restore_checks_it(
         good, bad = tmp_path / "good.fgb", tmp_path / "bad.fgb"
         backup(runtime.db, good, keys)
         ids = sorted(e["id"] for e in client.get("/v1/admin/events", headers=ADMIN).json()["items"])
-        _sql(database_url, f"DELETE FROM access_event WHERE id = {ids[1]}")  # an insider removes one event
+        _sql(database_url, f"DELETE FROM event_crop WHERE event_id = {ids[1]}")  # an insider removes one event
+        _sql(database_url, f"DELETE FROM access_event WHERE id = {ids[1]}")
         backup(runtime.db, bad, keys)
     upgrade_database(other_database_url)
     target, _, chain = open_database(make_settings(tmp_path, other_database_url))
@@ -81,6 +83,7 @@ def test_purge_and_pseudonymise_keep_the_chain_and_a_restore_checks_it(
 def test_concurrent_writers_make_one_unbroken_chain(tmp_path: Path, database_url: str) -> None:
     with TestClient(create_app(make_settings(tmp_path, database_url))) as client:
         photo = no_face()
+        default_door(client)  # made once, before the writers race
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(lambda _: _door_events(client, 3, photo), range(4)))
         report = client.get("/v1/admin/audit/verify", headers=ADMIN).json()

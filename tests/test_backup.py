@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from app.cli import main
 from app.backup import backup, restore
+from app.cli import main
 from app.core.db import Database
 from app.core.migrate import upgrade_database
 from app.core.settings import get_settings

@@ -48,7 +48,7 @@ def test_truncated_file_fails_loudly(dat: Path, tmp_path: Path) -> None:
 
 def test_converted_network_golden_outputs(dat: Path) -> None:
     """Values pinned from the conversion, which matched dlib's own descriptors to 5e-7 on
-    180 real chips (tools/fit_mtcnn_template.py)."""
+    180 real chips (checked with dlib-bin when the converter was written)."""
     module, _ = import_dlib(dat)
     x = torch.randint(0, 256, (2, 3, 150, 150), generator=torch.Generator().manual_seed(0)).float()
     with torch.inference_mode():

@@ -10,9 +10,8 @@ from prometheus_client import REGISTRY
 from pydantic import ValidationError
 
 from app.core.settings import Settings
-from app.face.detect import FaceDetector
 from app.face.errors import NO_FACE, NOT_AN_IMAGE, FaceRejected
-from app.face.factory import build_pipeline, serving_pipelines
+from app.face.factory import build_detector, build_pipeline, serving_pipelines
 from app.face.pipeline import FaceChip, FacePipeline
 from app.face.worker import FaceResult, FaceWorker
 from tests.helpers import CELEBA, no_face, photos, read, validation_people
@@ -66,7 +65,7 @@ class CountingPipeline(FacePipeline):
     """A real pipeline that also counts the photos it analysed."""
 
     def __init__(self, pipeline: FacePipeline) -> None:
-        super().__init__(FaceDetector(), pipeline.encoder, pipeline.policy)
+        super().__init__(build_detector(Settings(), threads=1), pipeline.encoder, pipeline.policy)
         self.analysed = 0
 
     def door_chips(self, photos: list[bytes]) -> list:

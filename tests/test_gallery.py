@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from app.core.db import Database
 from app.core.migrate import upgrade_database
 from app.gallery.index import Gallery
+from app.gallery.models import FaceTemplate
 from app.gallery.snapshot import read_snapshot
 from app.gallery.sync import GallerySync, ModelMismatch
 from app.gallery.transaction import index_transaction
-from app.gallery.models import FaceTemplate
 from app.people.models import Person
 
 

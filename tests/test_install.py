@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.helpers import ADMIN, REPO_ROOT, photos, read, server
+from tests.helpers import ADMIN, REPO_ROOT, photos, read, server, server_door
 
-MODEL_CARD = REPO_ROOT / "models" / "dlib-resnet-mtcnn-v1.json"  # weights are not in the wheel
+MODEL_CARD = REPO_ROOT / "models" / "dlib-resnet-mtcnn-v2.json"  # weights are not in the wheel
 
 
 def _install(tmp: Path) -> Path:
@@ -50,7 +50,7 @@ def test_installed_package_migrates_serves_enrols_and_verifies(database_url: str
         enrolled = httpx.post(f"{url}/v1/people", headers=ADMIN, data={"name": "Colin Powell"}, timeout=60,
                               files=[("images", (p.name, read(p), "image/jpeg")) for p in person[:2]])
         assert enrolled.status_code == 201, enrolled.text
-        decided = httpx.post(f"{url}/v1/access/verify", headers=ADMIN, timeout=60,
+        decided = httpx.post(f"{url}/v1/access/verify", headers=ADMIN, timeout=60, data={"door_id": server_door(url)},
                              files={"image": ("probe.jpg", read(person[2]), "image/jpeg")})
     assert decided.status_code == 200, decided.text
     assert decided.json()["decision"] == "admit"

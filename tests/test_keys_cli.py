@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from app.cli import main
 from app.core.settings import get_settings
-from tests.helpers import auth, no_face, photos, read
+from tests.helpers import ADMIN, auth, no_face, photos, read
 
 
 def _cli(capsys: pytest.CaptureFixture, *args: str) -> list[str]:
@@ -23,7 +23,13 @@ def test_keys_made_by_the_cli_work_and_revocation_bites(client: TestClient, data
     monkeypatch.setenv("FACEGATE_DATA_DIR", str(client.app.state.runtime.settings.data_dir))  # its server secret
     get_settings.cache_clear()
     try:
-        created = json.loads(_cli(capsys, "keys", "create", "--role", "terminal", "--name", "door 1")[0])
+        with pytest.raises(SystemExit, match="1"):  # a terminal speaks for one door
+            main(["keys", "create", "--role", "terminal"])
+        with pytest.raises(SystemExit, match="1"):
+            main(["keys", "create", "--role", "terminal", "--door", "999"])
+        door = client.post("/v1/admin/doors", headers=ADMIN, json={"name": "Door 1"}).json()
+        created = json.loads(_cli(capsys, "keys", "create", "--role", "terminal", "--name", "door 1",
+                                  "--door", str(door["id"]))[0])
         key = auth(created["key"])
         assert client.post("/v1/access/verify", headers=key,
                            files={"image": ("p.jpg", no_face(), "image/jpeg")}).status_code == 200

@@ -29,6 +29,8 @@ def test_known_overlap() -> None:
     # FAR <= 1e-3 allows one impostor (t just below 0.5015): TAR = fraction of genuine <= t.
     assert report["far_at_threshold_1e-3"] <= 1e-3
     assert report["tar_at_far_1e-3"] == pytest.approx(0.5015, abs=2e-3)
+    # FAR <= 1e-4 admits no impostor of 1000 (t below 0.5005).
+    assert report["tar_at_far_1e-4"] == pytest.approx(0.5005, abs=2e-3)
     assert report["auc"] == pytest.approx(1 - 0.125, abs=2e-3)  # overlap triangle area 0.5 * 0.5 * 0.5
 
 

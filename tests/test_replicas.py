@@ -11,11 +11,12 @@ from pathlib import Path
 
 import httpx
 
-from tests.helpers import ADMIN, photos, read, server
+from tests.helpers import ADMIN, photos, read, server, server_door
 
 
 def _verify(url: str, image: bytes) -> dict:
-    response = httpx.post(f"{url}/v1/access/verify", headers=ADMIN, files={"image": ("p.jpg", image)}, timeout=30)
+    response = httpx.post(f"{url}/v1/access/verify", headers=ADMIN, files={"image": ("p.jpg", image)},
+                          data={"door_id": server_door(url)}, timeout=30)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -51,6 +52,20 @@ def test_two_replicas_stay_in_step(database_url: str, tmp_path: Path) -> None:
         assert _verify(a, bob_probe)["decision"] == "admit"
 
 
+def _wait_received(url: str, count: int, timeout: float = 60) -> None:
+    """Until the server has taken `count` verifications: answered or being answered (besides /metrics itself)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = httpx.get(f"{url}/metrics", timeout=10).text.splitlines()
+        in_flight = sum(float(line.split()[-1]) for line in lines if line.startswith("facegate_requests_in_flight "))
+        answered = sum(float(line.split()[-1]) for line in lines
+                       if line.startswith("facegate_request_seconds_count") and '"/v1/access/verify"' in line)
+        if in_flight - 1 + answered >= count:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the server never took {count} verifications")
+
+
 def test_shutdown_finishes_in_flight_verifications(database_url: str, tmp_path: Path) -> None:
     import signal
     import threading
@@ -58,15 +73,16 @@ def test_shutdown_finishes_in_flight_verifications(database_url: str, tmp_path: 
     with server(database_url, tmp_path / "a", via_entrypoint=False) as (url, process):
         results: list[int] = []
         images = [read(p) for p in photos("Colin_Powell")[:4]]
+        door_id = server_door(url)
 
         def door(image: bytes) -> None:
             results.append(httpx.post(f"{url}/v1/access/verify", headers=ADMIN, files={"image": ("p.jpg", image)},
-                                      timeout=60).status_code)
+                                      data={"door_id": door_id}, timeout=60).status_code)
 
         doors = [threading.Thread(target=door, args=(image,)) for image in images]
         for thread in doors:
             thread.start()
-        time.sleep(0.3)  # requests are in flight
+        _wait_received(url, len(images))  # requests are in flight or done
         process.send_signal(signal.SIGTERM)
         for thread in doors:
             thread.join(timeout=60)

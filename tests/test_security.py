@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, text
 
 from app.main import create_app
 from app.security.crypto import DataKeys, is_sealed
-from tests.helpers import ADMIN, ADMIN_KEY, auth, enroll, make_settings, no_face, photos
+from tests.helpers import ADMIN, ADMIN_KEY, auth, default_door, enroll, make_settings, no_face, photos
 
 
 def _sql(url: str, statement: str, **params) -> list:  # noqa: ANN003
@@ -70,7 +70,7 @@ def test_keys_are_hmac_hashed_managed_by_api_and_the_bootstrap_key_is_replaced(
 
 def test_failed_authentication_is_rate_limited_and_audited(tmp_path: Path, database_url: str) -> None:
     with TestClient(create_app(make_settings(tmp_path, database_url, auth_failures_per_minute=3))) as client:
-        terminal = client.post("/v1/admin/keys", headers=ADMIN, json={"role": "terminal", "name": "t"}).json()
+        terminal = client.post("/v1/admin/keys", headers=ADMIN, json={"role": "terminal", "name": "t", "door_id": default_door(client)}).json()
         assert client.get("/v1/admin/doors", headers=auth(terminal["key"])).status_code == 403
         answers = [client.get("/v1/admin/doors", headers=auth(f"guess-{i}")) for i in range(3)]
         assert [a.status_code for a in answers] == [401, 401, 429]
@@ -86,7 +86,7 @@ def test_the_audit_chain_names_edited_deleted_and_inserted_rows(tmp_path: Path, 
     with TestClient(create_app(make_settings(tmp_path, database_url))) as client:
         enroll(client, "Alice", photos("Colin_Powell")[:2])
         for _ in range(4):
-            client.post("/v1/access/verify", headers=ADMIN, files={"image": ("p.jpg", no_face(), "image/jpeg")})
+            client.post("/v1/access/verify", headers=ADMIN, data={"door_id": default_door(client)}, files={"image": ("p.jpg", no_face(), "image/jpeg")})
         client.put("/v1/admin/threshold", headers=ADMIN, json={"threshold": 0.33, "reason": "pilot"})
         assert client.patch("/v1/admin/events/2", headers=ADMIN, json={"label": "impostor"}).status_code == 200
         report = _verify(client)

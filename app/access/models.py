@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, Integer, String
+from sqlalchemy import JSON, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, utcnow
@@ -37,5 +37,6 @@ class AccessEvent(Chained, Base):
     face_probability: Mapped[float | None] = mapped_column(Float)
     face_px: Mapped[float | None] = mapped_column(Float)
     api_key_id: Mapped[int | None] = mapped_column(Integer)
+    rule: Mapped[dict | None] = mapped_column(JSON)  # the access rule that decided (app/rights/check.py)
     label: Mapped[str | None] = mapped_column(String(10))  # genuine / impostor, set by an admin
     labelled_at: Mapped[datetime | None] = mapped_column()

@@ -7,8 +7,9 @@ from starlette.concurrency import run_in_threadpool
 from app.access import service
 from app.access.schemas import PersonRef, VerifyOut
 from app.core.observability import DECISIONS
-from app.core.reasons import WRONG_DOOR, DomainError
+from app.core.reasons import IMAGE_COUNT, WRONG_DOOR, DomainError
 from app.core.sessions import SessionDep
+from app.face.frames import MAX_FRAMES
 from app.keys.auth import record_refusal, require
 from app.keys.models import AUTH_FORBIDDEN, TERMINAL, ApiKey
 from app.runtime import RuntimeDep
@@ -17,10 +18,16 @@ router = APIRouter(prefix="/v1/access", tags=["access"])
 
 
 @router.post("/verify", response_model=VerifyOut)
-async def verify(request: Request, runtime: RuntimeDep, session: SessionDep, image: UploadFile = File(...), badge_id: str | None = Form(None),
+async def verify(request: Request, runtime: RuntimeDep, session: SessionDep, image: UploadFile | None = File(None),
+                 images: list[UploadFile] | None = File(None), badge_id: str | None = Form(None),
                  door_id: int | None = Form(None), key: ApiKey = Depends(require(TERMINAL))) -> VerifyOut:
-    data = await image.read(runtime.settings.max_upload_bytes + 1)
-    verifier = service.Verifier(runtime.face_worker, runtime.gallery, runtime.thresholds, runtime.model_id)
+    """`image` (one photo) or `images` (1..5 frames of one person, fused by quality)."""
+    frames = ([image] if image is not None else []) + (images or [])
+    if not 1 <= len(frames) <= MAX_FRAMES:
+        raise DomainError(IMAGE_COUNT, f"send `image` or between 1 and {MAX_FRAMES} `images`")
+    data = [await f.read(runtime.settings.max_upload_bytes + 1) for f in frames]
+    verifier = service.Verifier(runtime.face_worker, runtime.gallery, runtime.thresholds, runtime.model_id,
+                                runtime.settings.site_time_zone)
 
     def decide() -> VerifyOut:
         try:
@@ -30,7 +37,7 @@ async def verify(request: Request, runtime: RuntimeDep, session: SessionDep, ima
                 record_refusal(request, AUTH_FORBIDDEN, WRONG_DOOR, key.id)
             raise
         DECISIONS.labels(decision=event.decision, reason=event.reason).inc()
-        person = decision.person if decision.admitted or decision.mode == "badge" else None
+        person = decision.person if event.decision == "admit" or decision.mode == "badge" else None
         return VerifyOut(decision=event.decision, reason=event.reason,
                          person=PersonRef(id=person.id, name=person.name) if person else None,
                          distance=None if event.distance is None else round(event.distance, 4),

@@ -41,6 +41,7 @@ class EventOut(BaseModel):
     latency_ms: float
     face_probability: float | None
     face_px: float | None
+    rule: dict | None
     label: str | None
 
 

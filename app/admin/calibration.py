@@ -3,9 +3,9 @@
 Two false-accept rates matter. At a badge door the stranger is compared with one
 person: the pair rate FMR(t). At a face-only door the stranger is compared with
 everyone, and the door-level rate grows with the gallery (FPIR ~ 1 - (1 - FMR)^N).
-It is measured here by leave-one-person-out search: each enrolled template plays a
-stranger searched against everyone else, and its nearest other-person distance is
-the impostor score. The derived rate 1 - (1 - FMR)^N is reported beside it.
+The gallery is filtered by enrolment (no two people closer than the duplicate
+threshold), so leave-one-person-out search of it is reported (door_fpir_measured) but
+never decides a face-only threshold: app/admin/open_set_calibration.py does.
 """
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.admin.open_set_calibration import face_only_curve, face_only_estimates, rate_at, recommend
+from app.face.open_set import OpenSetCard
 from app.gallery.index import ip_to_l2
 from app.training.metrics import Curve, error_curve, threshold_at_far
 
@@ -118,29 +120,52 @@ def score_sets(data: CalibrationData, max_impostor_pairs: int = MAX_IMPOSTOR_PAI
     }
 
 
-def calibrate(data: CalibrationData, target_far: float, face_only: bool) -> dict:
+def _face_only(data: CalibrationData, scores: dict, target_far: float, card: OpenSetCard | None) -> dict:
+    """Face-only door: stranger rates from estimates enrolment does not filter; the gallery's genuines."""
+    templates = len(data.person_ids)
+    site_pairs = scores["pair_impostor"][:len(scores["pair_impostor"]) - len(data.labelled_impostor)]
+    estimates = face_only_estimates(card, templates, site_pairs, np.asarray(data.labelled_impostor), target_far)
+    threshold, resolvable = recommend(estimates, target_far)
+    at = {name: rate_at(e, threshold) for name, e in estimates.items()}
+    applicable = [at[name] for name, e in estimates.items() if e["applicable"]] or list(at.values()) or [0.0]
+    genuine = scores["door_genuine"]
+    return {
+        "threshold": threshold,
+        "basis": "door: strictest of " + ", ".join(n for n, e in estimates.items() if e["applicable"] or not resolvable)
+                 + " (FPIR bound at the gallery's size; the gallery gives genuine scores only)",
+        "estimated_far": max(applicable), "estimated_frr": 1.0 - _rate_at(genuine, threshold),
+        "resolvable": resolvable,
+        "estimates": {name: {"threshold": e["threshold"], "fpir_at_recommendation": at[name],
+                             "applicable": e["applicable"], "count": e["count"]} for name, e in estimates.items()},
+        "resolution_note": None if resolvable else (
+            "the data cannot resolve the target: this is the strictest threshold of the estimates available"),
+        "curve": face_only_curve(estimates, genuine),
+    }
+
+
+def calibrate(data: CalibrationData, target_far: float, face_only: bool, card: OpenSetCard | None = None) -> dict:
     scores = score_sets(data)
     people = len(np.unique(data.person_ids))
     if len(scores["pair_genuine"]) == 0 or len(scores["pair_impostor"]) == 0:
         raise ValueError("calibration needs at least two people and one person with two templates")
     pair_curve = error_curve(scores["pair_genuine"], scores["pair_impostor"])
-    if face_only and len(scores["door_impostor"]) and len(scores["door_genuine"]):
-        curve = error_curve(scores["door_genuine"], scores["door_impostor"])
-        basis = "door: leave-one-person-out search of the gallery (FPIR)"
-        impostors = scores["door_impostor"]
-    else:
-        curve, basis, impostors = pair_curve, "pair: one-to-one comparisons (FMR)", scores["pair_impostor"]
-    threshold, far, frr = threshold_at_far(curve, target_far)
+    threshold, far, frr = threshold_at_far(pair_curve, target_far)
+    result = {"threshold": threshold, "basis": "pair: one-to-one comparisons (FMR)", "estimated_far": far,
+              "estimated_frr": frr, "resolvable": 1.0 / len(scores["pair_impostor"]) <= target_far,
+              "estimates": None, "curve": _points(pair_curve)}
+    result["resolution_note"] = None if result["resolvable"] else (
+        "too few impostor scores to resolve the target; the threshold sits below every impostor seen")
+    if face_only:
+        result.update(_face_only(data, scores, target_far, card))
+    threshold = result["threshold"]
     pair_far = _rate_at(scores["pair_impostor"], threshold)
     return {
-        "target_far": target_far, "threshold": threshold, "metric": "l2", "basis": basis,
-        "estimated_far": far, "estimated_frr": frr,
+        "target_far": target_far, "metric": "l2", **result,
         "pair_far": pair_far, "pair_frr": 1.0 - _rate_at(scores["pair_genuine"], threshold),
         "door_fpir_measured": _rate_at(scores["door_impostor"], threshold),
         "door_fpir_derived": 1.0 - (1.0 - pair_far) ** max(people - 1, 1),
-        "resolution": 1.0 / len(impostors),
-        "resolution_note": ("too few impostor scores to resolve the target; the threshold sits "
-                            "below every impostor seen") if 1.0 / len(impostors) > target_far else None,
+        "door_fpir_bound": card.search_rate(threshold, len(data.person_ids)) if card else None,
+        "resolution": 1.0 / len(scores["pair_impostor"]),
         "counts": {"people": people, "templates": int(len(data.person_ids)),
                    "genuine_pairs": int(len(scores["pair_genuine"])),
                    "impostor_pairs": int(len(scores["pair_impostor"])),
@@ -149,5 +174,5 @@ def calibrate(data: CalibrationData, target_far: float, face_only: bool) -> dict
                    "door_probes": int(len(scores["door_impostor"])),
                    "impostor_pairs_sampled": bool(scores["pairs_sampled"]),
                    "door_probes_sampled": bool(scores["probes_sampled"])},
-        "curve": _points(curve),
     }
+

@@ -5,18 +5,24 @@ import io
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.access import events
 from app.access.schemas import EventLabel, EventOut, EventPage
 from app.admin.calibration import CalibrationData, calibrate, score_sets
 from app.admin.schemas import CalibrateIn, DoorIn, DoorOut, DoorPatch, ThresholdChangeOut, ThresholdIn, ThresholdOut
+from app.core import clock
 from app.core.reasons import NOT_ENOUGH_DATA, DomainError
 from app.core.sessions import SessionDep
 from app.doors import service as doors
 from app.doors.models import BADGE_MODE
 from app.keys.auth import require
 from app.keys.models import ADMIN, ApiKey
+from app.people.models import Person
+from app.rights import check as rights_check
+from app.rights import service as rights
+from app.rights.schedule import zone
 from app.runtime import Runtime, RuntimeDep
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require(ADMIN))])
@@ -26,6 +32,7 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(req
 def get_threshold(runtime: RuntimeDep, session: SessionDep) -> ThresholdOut:
     return ThresholdOut(threshold=runtime.thresholds.global_threshold(session),
                         model_default=runtime.thresholds.model_default,
+                        face_only_default=runtime.thresholds.face_only_default(len(runtime.gallery)),
                         doors={str(d.id): d.threshold for d in doors.list_doors(session)})
 
 
@@ -53,11 +60,11 @@ def post_calibrate(body: CalibrateIn, runtime: RuntimeDep, session: SessionDep,
     door = doors.get_door(session, body.door_id) if body.door_id is not None else None
     face_only = door is None or door.mode != BADGE_MODE
     try:
-        result = calibrate(_calibration_data(session, runtime), body.target_far, face_only)
+        result = calibrate(_calibration_data(session, runtime), body.target_far, face_only, runtime.open_set)
     except ValueError as exc:
         raise DomainError(NOT_ENOUGH_DATA, str(exc)) from exc
     result["door_id"] = body.door_id
-    result["current_threshold"] = runtime.thresholds.in_force(session, door)
+    result["current_threshold"] = runtime.thresholds.in_force(session, door, face_only, len(runtime.gallery))
     result["applied"] = False
     if body.apply:
         runtime.thresholds.set(session, result["threshold"], body.door_id,
@@ -99,7 +106,11 @@ def label_event(event_id: int, body: EventLabel, session: SessionDep) -> EventOu
 @router.post("/doors", status_code=201, response_model=DoorOut)
 def create_door(body: DoorIn, runtime: RuntimeDep, session: SessionDep,
                 key: ApiKey = Depends(require(ADMIN))) -> DoorOut:
-    door = doors.create_door(session, body.name, body.mode)
+    if body.time_zone is not None:
+        zone(body.time_zone)
+    door = doors.create_door(session, body.name, body.mode, body.time_zone)
+    if body.open_to_default_group:
+        rights.grant_default_groups(session, door.id)
     if body.threshold is not None:
         runtime.thresholds.set(session, body.threshold, door.id, "set at door creation", key.id)
     return DoorOut.model_validate(door)
@@ -113,5 +124,19 @@ def list_doors(session: SessionDep) -> list[DoorOut]:
 @router.patch("/doors/{door_id}", response_model=DoorOut)
 def patch_door(door_id: int, body: DoorPatch, session: SessionDep) -> DoorOut:
     """Name and mode; the threshold changes through PUT /v1/admin/threshold so it is audited."""
+    if body.time_zone is not None:
+        zone(body.time_zone)
     door = doors.update_door(session, doors.get_door(session, door_id), body.model_dump(exclude_unset=True))
     return DoorOut.model_validate(door)
+
+
+@router.get("/doors/{door_id}/access")
+def door_access(door_id: int, runtime: RuntimeDep, session: SessionDep) -> dict:
+    """Who may open this door now: active people within their validity with an open grant here."""
+    door = doors.get_door(session, door_id)
+    instant = clock.now()
+    granted = rights.open_grants_at_door(session, door, instant, runtime.settings.site_time_zone)
+    people = [p for p in session.scalars(select(Person).where(Person.id.in_(granted)).order_by(Person.id))
+              if p.active and rights_check.validity(p.valid_from, p.valid_until, instant) is None]
+    return {"door_id": door.id, "at": instant.isoformat(),
+            "people": [{"id": p.id, "name": p.name, "groups": granted[p.id]} for p in people]}

@@ -11,6 +11,7 @@ class ThresholdOut(BaseModel):
     threshold: float
     metric: Literal["l2"] = "l2"
     model_default: float
+    face_only_default: float  # what face-only decisions use while no threshold is set (card bound, gallery size)
     doors: dict[str, float | None]
 
 
@@ -41,12 +42,15 @@ class DoorIn(BaseModel):
     name: str = Field(..., min_length=1, max_length=200)
     mode: Literal["face", "badge"] = "face"
     threshold: float | None = Field(None, ge=0.0, le=2.0)
+    time_zone: str | None = Field(None, max_length=64)  # IANA; None: FACEGATE_SITE_TIME_ZONE
+    open_to_default_group: bool = True  # granted to the default group, always, as doors were before rights
 
 
 class DoorPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(None, min_length=1, max_length=200)
     mode: Literal["face", "badge"] | None = None
+    time_zone: str | None = Field(None, max_length=64)
 
 
 class DoorOut(BaseModel):
@@ -55,4 +59,5 @@ class DoorOut(BaseModel):
     name: str
     mode: str
     threshold: float | None
+    time_zone: str | None
     created_at: datetime

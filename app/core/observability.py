@@ -17,6 +17,7 @@ REQUEST_LATENCY = Histogram("facegate_request_seconds", "HTTP request latency", 
 DECISIONS = Counter("facegate_decisions_total", "Door decisions", ["decision", "reason"])
 GALLERY_TEMPLATES = Gauge("facegate_gallery_templates", "Templates in this replica's index")
 GALLERY_REVISION = Gauge("facegate_gallery_revision", "Change-log revision this replica's index reflects")
+REQUESTS_IN_FLIGHT = Gauge("facegate_requests_in_flight", "HTTP requests being answered now (this one included)")
 
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
 
@@ -52,12 +53,14 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 500
+        REQUESTS_IN_FLIGHT.inc()
         try:
             response = await call_next(request)
             status = response.status_code
             response.headers["X-Request-ID"] = rid
             return response
         finally:
+            REQUESTS_IN_FLIGHT.dec()
             elapsed = time.perf_counter() - started
             route = request.scope.get("route")
             path = getattr(route, "path", "unmatched")

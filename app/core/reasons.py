@@ -14,6 +14,9 @@ INVALID_KEY = "invalid_key"
 FORBIDDEN = "forbidden"
 WRONG_DOOR = "wrong_door"
 TOO_MANY_ATTEMPTS = "too_many_attempts"
+DOOR_REQUIRED = "door_required"  # a terminal key not bound to a door, an admin naming none
+SESSION_EXPIRED = "session_expired"
+CSRF_FAILED = "csrf_failed"
 # Photos (app/face)
 NOT_AN_IMAGE = "not_an_image"
 IMAGE_TOO_LARGE = "image_too_large"
@@ -25,30 +28,45 @@ FACE_TOO_BLURRY = "face_too_blurry"
 INVALID_REQUEST = "invalid_request"
 IMAGE_COUNT = "image_count"
 NO_USABLE_FACE = "no_usable_face"
+INCONSISTENT_FACE = "inconsistent_face"  # photos of one enrolment (or an added face) disagree
 INVALID_NAME = "invalid_name"
 INVALID_THRESHOLD = "invalid_threshold"
 NOT_ENOUGH_DATA = "not_enough_data"
+# Access rights (app/rights)
+INVALID_TIME_ZONE = "invalid_time_zone"
+INVALID_WINDOW = "invalid_window"
+OVERLAPPING_WINDOWS = "overlapping_windows"
+INVALID_REFERENCE = "invalid_reference"  # a grant, member or area naming a door/group/schedule/person that does not exist
+DOOR_NEEDS_TERMINAL = "door_needs_terminal"
 # Things that do not exist
 UNKNOWN_PERSON = "unknown_person"
 UNKNOWN_TEMPLATE = "unknown_template"
 UNKNOWN_DOOR = "unknown_door"
 UNKNOWN_EVENT = "unknown_event"
+UNKNOWN_RIGHTS_OBJECT = "unknown_rights_object"  # a group, schedule, grant or area
 UNKNOWN_KEY = "unknown_key"
+NO_EXPLANATION = "no_explanation"
+EXPLANATIONS_UNAVAILABLE = "explanations_unavailable"
 # Conflicts
 DUPLICATE_PERSON = "duplicate_person"
 EMPLOYEE_ID_TAKEN = "employee_id_taken"
 BADGE_ID_TAKEN = "badge_id_taken"
 VALUE_TAKEN = "value_taken"
 DOOR_NAME_TAKEN = "door_name_taken"
+NAME_TAKEN = "name_taken"
+IN_USE = "in_use"
 
 HTTP_STATUS: dict[str, int] = {
-    UNAUTHENTICATED: 401, INVALID_KEY: 401, FORBIDDEN: 403, WRONG_DOOR: 403, TOO_MANY_ATTEMPTS: 429,
+    UNAUTHENTICATED: 401, INVALID_KEY: 401, FORBIDDEN: 403, WRONG_DOOR: 403, DOOR_REQUIRED: 403, TOO_MANY_ATTEMPTS: 429,
+    SESSION_EXPIRED: 401, CSRF_FAILED: 403,
     NOT_AN_IMAGE: 422, IMAGE_TOO_LARGE: 413, NO_FACE: 422, MULTIPLE_FACES: 422, FACE_TOO_SMALL: 422,
     FACE_TOO_BLURRY: 422,
-    INVALID_REQUEST: 422, IMAGE_COUNT: 422, NO_USABLE_FACE: 422, INVALID_NAME: 422, INVALID_THRESHOLD: 422,
-    NOT_ENOUGH_DATA: 422,
-    UNKNOWN_PERSON: 404, UNKNOWN_TEMPLATE: 404, UNKNOWN_DOOR: 404, UNKNOWN_EVENT: 404, UNKNOWN_KEY: 404,
-    DUPLICATE_PERSON: 409, EMPLOYEE_ID_TAKEN: 409, BADGE_ID_TAKEN: 409, VALUE_TAKEN: 409, DOOR_NAME_TAKEN: 409,
+    INVALID_REQUEST: 422, IMAGE_COUNT: 422, NO_USABLE_FACE: 422, INCONSISTENT_FACE: 422, INVALID_NAME: 422, INVALID_THRESHOLD: 422,
+    NOT_ENOUGH_DATA: 422, DOOR_NEEDS_TERMINAL: 422,
+    INVALID_TIME_ZONE: 422, INVALID_WINDOW: 422, OVERLAPPING_WINDOWS: 422, INVALID_REFERENCE: 422,
+    UNKNOWN_PERSON: 404, UNKNOWN_TEMPLATE: 404, UNKNOWN_DOOR: 404, UNKNOWN_EVENT: 404, UNKNOWN_RIGHTS_OBJECT: 404,
+    UNKNOWN_KEY: 404, NO_EXPLANATION: 404, EXPLANATIONS_UNAVAILABLE: 409,
+    DUPLICATE_PERSON: 409, EMPLOYEE_ID_TAKEN: 409, BADGE_ID_TAKEN: 409, VALUE_TAKEN: 409, DOOR_NAME_TAKEN: 409, NAME_TAKEN: 409, IN_USE: 409,
 }
 
 

@@ -5,11 +5,12 @@ import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_MODEL_CARD = "dlib-resnet-mtcnn-v1.json"
+DEFAULT_MODEL_CARD = "dlib-resnet-mtcnn-v2.json"
 
 
 def default_model_card() -> Path:
@@ -45,19 +46,26 @@ class Settings(BaseSettings):
     # Door photos
     max_upload_bytes: int = 10 * 2**20
     max_image_pixels: int = 40_000_000
-    detect_max_side: int = 320  # photos are searched for faces at most this large (benchmarks/detect_scale.py)
-    min_face_size: int = 40  # smallest face searched, in photo pixels (>= 20 px of the downscaled copy)
+    detector: Literal["blazeface", "mtcnn"] = "blazeface"  # blazeface: BlazeFace + O-Net, no PyTorch (mtcnn: needs it)
+    detector_dir: Path | None = None  # BlazeFace and O-Net graphs + manifest.json; default: detectors/ beside the card
+    min_proposal_score: float = 0.5  # BlazeFace score for a box to be looked at by O-Net
+    detect_max_side: int = 320  # MTCNN  # photos are searched for faces at most this large (benchmarks/detect_scale.py)
+    min_face_size: int = 40  # MTCNN: smallest face searched, in photo pixels (>= 20 px of the downscaled copy)
     mtcnn_scale_factor: float = 0.709
     min_face_probability: float = 0.95
     min_face_px: int = 40  # faces smaller than this in the photo are refused
     secondary_face_ratio: float = 0.6
     max_images_per_enrollment: int = 20
+    face_only_fpir: float = Field(1e-3, gt=0.0, lt=1.0)  # uncalibrated face-only decisions: card bound at this FPIR
+    # Enrolment integrity (app/people/integrity.py)
+    duplicate_rate: float = Field(1e-3, gt=0.0, lt=1.0)  # chance a distinct newcomer is flagged a duplicate
+    same_person_max: float | None = None  # photos of one person farther apart are refused; None: the card's
 
     # Compute
     face_workers: PositiveInt = Field(default_factory=usable_cores)  # photo-analysing threads (app/face/worker.py)
-    inference_threads: PositiveInt = 1  # intra-op threads each worker gives MTCNN and the encoder
-    inference_backend: Literal["onnx", "torch"] = "onnx"  # onnx: checked against torch at start
-    onnx_cache_dir: Path | None = None  # exported graphs; default data_dir/onnx
+    inference_threads: PositiveInt = 1  # intra-op threads each worker gives detection and the encoder
+    inference_backend: Literal["onnx", "torch"] = "onnx"  # onnx: the card's committed graph; torch needs [train]
+    onnx_cache_dir: Path | None = None  # MTCNN's stages exported at start (detector=mtcnn); default data_dir/onnx
     face_batch_max: int = 8  # photos a face worker analyses together at most
     face_batch_wait_ms: float = 0.0  # how long the worker waits for company before starting a batch
 
@@ -69,7 +77,22 @@ class Settings(BaseSettings):
     # Replicas
     index_poll_seconds: float = 0.5
 
+    # Access rights: schedules are read in this IANA time zone unless a door names its own
+    site_time_zone: str = "UTC"
+
     log_level: str = "INFO"
+
+    @field_validator("site_time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        if value not in available_timezones():
+            raise ValueError(f"unknown IANA time zone {value!r}")
+        ZoneInfo(value)
+        return value
+
+    @property
+    def detectors_path(self) -> Path:
+        return self.detector_dir or self.model_card.parent / "detectors"
 
     @property
     def index_snapshot_path(self) -> Path | None:

@@ -20,6 +20,7 @@ class Door(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     mode: Mapped[str] = mapped_column(String(10), default=FACE_MODE)
     threshold: Mapped[float | None] = mapped_column(Float)  # None: the global threshold applies
+    time_zone: Mapped[str | None] = mapped_column(String(64))  # IANA name; None: FACEGATE_SITE_TIME_ZONE
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -10,7 +10,6 @@ photos up to 320 px are searched as they are, for faces of 40 px.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,18 +17,7 @@ import torch
 from facenet_pytorch import MTCNN
 from PIL import Image
 
-
-@dataclass(frozen=True)
-class Detection:
-    box: np.ndarray  # x1, y1, x2, y2 in original image pixels
-    probability: float
-    landmarks: np.ndarray  # (5, 2): left eye, right eye, nose, mouth left, mouth right (image sides)
-
-    @property
-    def size(self) -> float:
-        """The shorter side of the box in pixels: what 'too small' is judged on."""
-        return float(min(self.box[2] - self.box[0], self.box[3] - self.box[1]))
-
+from app.face.detection import Detection
 
 MIN_DETECTION_FACE = 20.0
 

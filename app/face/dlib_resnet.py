@@ -89,11 +89,16 @@ class DlibResNet(nn.Module):
         self.register_buffer("mean", torch.tensor(CHANNEL_MEANS).view(1, 3, 1, 1), persistent=False)
 
     def forward(self, chips: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.trunk(chips, len(self.blocks)).mean(dim=(2, 3)))
+
+    def trunk(self, chips: torch.Tensor, blocks: int) -> torch.Tensor:
+        """The convolutional features after the stem and the first `blocks` residual blocks
+        (10: level 3's 128 channels on an 8x8 grid; 13: level 4's 256 on 4x4)."""
         x = (chips - self.mean) / INPUT_SCALE
-        x = F.relu(self.stem_affine(self.stem_conv(x)))
-        x = F.max_pool2d(x, 3, 2)
-        x = self.blocks(x)
-        return self.fc(x.mean(dim=(2, 3)))
+        x = F.max_pool2d(F.relu(self.stem_affine(self.stem_conv(x))), 3, 2)
+        for block in list(self.blocks)[:blocks]:
+            x = block(x)
+        return x
 
     def ordered_layers(self) -> list[nn.Module]:
         """Conv, Affine and Linear layers in dlib's bottom-up file order."""

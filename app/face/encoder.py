@@ -5,13 +5,14 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
-from app.face.networks import ARCHITECTURES, build_network
+from app.face.onnx_backend import session, verified
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -27,45 +28,78 @@ class Alignment:
         return cls(int(spec["size"]), np.asarray(spec["template"], np.float64))
 
 
+Forward = Callable[[np.ndarray], np.ndarray]  # (N, 3, S, S) float32 0..255 -> (N, D) raw embeddings
+
+
+def _torch_forward(network: "torch.nn.Module") -> Forward:
+    import torch
+
+    def forward(batch: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return network(torch.from_numpy(batch)).numpy()
+
+    return forward
+
+
+def read_card(card_path: Path) -> dict[str, Any]:
+    card_path = Path(card_path)
+    if not card_path.is_file():
+        raise FileNotFoundError(f"model card {card_path} does not exist")
+    return json.loads(card_path.read_text())
+
+
 class Encoder:
-    def __init__(self, card: dict[str, Any], network: torch.nn.Module) -> None:
+    """Runs on ONNX Runtime from the card's committed graph (serving: no PyTorch), or on the torch
+    network (training, evaluation, parity checks)."""
+
+    def __init__(self, card: dict[str, Any], network: "torch.nn.Module | None" = None,
+                 forward: Forward | None = None) -> None:
         self.card = card
         self.model_id: str = card["model_id"]
-        self.architecture = ARCHITECTURES[card["architecture"]]
         self.alignment = Alignment.from_card(card)
+        self._dim = int(card["embedding_dim"])
         # Averaging a face with its mirror image cancels some landmark and pose noise.
         self.flip_average = bool(card.get("flip_average", False))
-        self.network = network.eval()
-        self.backend = "torch"
-        self._forward: Callable[[torch.Tensor], torch.Tensor] = self.network
+        self.network = network.eval() if network is not None else None
+        self.backend = "torch" if forward is None else "onnx"
+        self._forward: Forward = forward or _torch_forward(self.network)
 
     @classmethod
     def load(cls, card_path: Path) -> "Encoder":
-        """Load a model card and the weights file it names (relative to the card)."""
+        """Load a model card and the torch weights file it names (relative to the card)."""
+        import torch
+
+        from app.face.networks import build_network
+
         card_path = Path(card_path)
-        if not card_path.is_file():
-            raise FileNotFoundError(f"model card {card_path} does not exist")
-        card = json.loads(card_path.read_text())
+        card = read_card(card_path)
         network = build_network(card["architecture"])
         state = torch.load(card_path.parent / card["weights"], map_location="cpu", weights_only=True)
         network.load_state_dict({k: v.float() for k, v in state.items()})
         return cls(card, network)
 
     @classmethod
+    def load_onnx(cls, card_path: Path, threads: int = 1) -> "Encoder":
+        """Load a model card and its committed ONNX graph (sha256 checked); PyTorch is not imported."""
+        card_path = Path(card_path)
+        card = read_card(card_path)
+        graph = card.get("onnx")
+        if not graph:
+            raise FileNotFoundError(f"model card {card_path} names no ONNX graph; "
+                                    "`facegate models export-onnx --card` writes one")
+        graph_session = session(verified(card_path.parent / graph["file"], graph["sha256"]), threads)
+        return cls(card, forward=lambda batch: graph_session.run(None, {"input": batch})[0])
+
+    @classmethod
     def fresh(cls, card: dict[str, Any], pretrained: str | None = None) -> "Encoder":
         """An encoder whose weights come from the architecture itself (random, or downloaded)."""
+        from app.face.networks import build_network
+
         return cls(card, build_network(card["architecture"], pretrained))
-
-    def use_onnx(self, cache_dir: Path, threads: int) -> None:
-        """Serve inference from ONNX Runtime (checked for parity against this network)."""
-        from app.face.onnx_backend import onnx_forward
-
-        self._forward = onnx_forward(self.network, self.alignment.size, cache_dir, threads)
-        self.backend = "onnx"
 
     @property
     def dim(self) -> int:
-        return self.architecture.embedding_dim
+        return self._dim
 
     @property
     def recommended_threshold(self) -> float:
@@ -74,14 +108,13 @@ class Encoder:
     def embed(self, chips: np.ndarray, batch_size: int = 32) -> np.ndarray:
         """(N, S, S, 3) uint8 chips -> (N, D) float32 unit vectors."""
         out = np.empty((len(chips), self.dim), np.float32)
-        with torch.inference_mode():
-            for start in range(0, len(chips), batch_size):
-                batch = torch.from_numpy(np.array(chips[start:start + batch_size]))  # writable copy
-                batch = batch.permute(0, 3, 1, 2).float()
-                if self.flip_average:
-                    both = self._forward(torch.cat([batch, batch.flip(3)]))
-                    raw = both[:len(batch)] + both[len(batch):]
-                else:
-                    raw = self._forward(batch)
-                out[start:start + len(batch)] = F.normalize(raw, dim=1).numpy()
+        for start in range(0, len(chips), batch_size):
+            batch = np.ascontiguousarray(np.asarray(chips[start:start + batch_size]).transpose(0, 3, 1, 2),
+                                         np.float32)
+            if self.flip_average:
+                both = self._forward(np.concatenate([batch, batch[..., ::-1]]))
+                raw = both[:len(batch)] + both[len(batch):]
+            else:
+                raw = self._forward(batch)
+            out[start:start + len(batch)] = raw / np.maximum(np.linalg.norm(raw, axis=1, keepdims=True), 1e-12)
         return out

@@ -4,7 +4,8 @@ facenet-pytorch runs P-Net, R-Net and O-Net through eager PyTorch, whose max-poo
 small convolutions are slow on these CPUs (ONNX Runtime saves ~15% of MTCNN's time on a
 640 px photo, ~10% on the 320 px copy served by default). The stages are swapped for ONNX
 Runtime sessions with the same inputs and outputs; the pyramid, NMS and box refinement
-stay the library's. Each stage is checked against PyTorch before use.
+stay the library's. Each stage is checked against PyTorch before use. This is the comparison
+path (FACEGATE_DETECTOR=mtcnn, needs facegate[train]); the default detector is app/face/lean_detector.py.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import numpy as np
 import torch
 from facenet_pytorch import MTCNN
 
-from app.face.onnx_backend import OnnxParityError, export_graph, session, weights_digest
+from app.face.onnx_backend import session
+from app.face.onnx_export import PARITY_ABS, OnnxParityError, export_graph, weights_digest
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +27,6 @@ STAGES = {
     "rnet": ((4, 3, 24, 24), {0: "batch"}, ["boxes", "probabilities"]),
     "onet": ((4, 3, 48, 48), {0: "batch"}, ["boxes", "landmarks", "probabilities"]),
 }
-PARITY_ABS = 1e-3  # on probabilities and box/landmark offsets, which live in [-1, 1]
 
 
 class OnnxStage(torch.nn.Module):

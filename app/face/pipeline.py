@@ -2,16 +2,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from PIL import Image
 
 from app.face.align import align_face
 from app.face.decode import decode_image
-from app.face.detect import Detection, FaceDetector
+from app.face.detection import Detection
 from app.face.encoder import Encoder
 from app.face.errors import FaceRejected
 from app.face.quality import QualityPolicy, select_door_face, select_training_face, sharpness
+
+
+class Detector(Protocol):
+    """BlazeFace + O-Net (app/face/lean_detector.py) or MTCNN (app/face/detect.py)."""
+
+    def detect(self, image: Image.Image) -> list[Detection]: ...
+
+    def detect_many(self, images: list[Image.Image]) -> list[list[Detection]]: ...
 
 
 @dataclass(frozen=True)
@@ -26,7 +35,7 @@ class FaceChip:
 
 
 class FacePipeline:
-    def __init__(self, detector: FaceDetector, encoder: Encoder, policy: QualityPolicy,
+    def __init__(self, detector: Detector, encoder: Encoder, policy: QualityPolicy,
                  max_bytes: int = 10 * 2**20, max_pixels: int = 40_000_000) -> None:
         self.detector = detector
         self.encoder = encoder

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.face.detect import Detection
+from app.face.detection import Detection
 from app.face.errors import FACE_TOO_SMALL, MULTIPLE_FACES, NO_FACE, FaceRejected
 
 

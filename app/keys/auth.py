@@ -35,6 +35,9 @@ def _authenticate(request: Request) -> ApiKey:
         raise DomainError(TOO_MANY_ATTEMPTS, f"too many failed attempts from {client}; retry in {wait} s",
                           retry_after=wait)
     header = request.headers.get("authorization", "")
+    session_hook = getattr(request.app.state, "session_key", None)  # browser sessions (app/web)
+    if not header and session_hook is not None and (key := session_hook(request)) is not None:
+        return key
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise _refuse(request, UNAUTHENTICATED, "send Authorization: Bearer <key>")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.core.reasons import INVALID_REQUEST, UNKNOWN_DOOR, UNKNOWN_KEY, DomainError
+from app.core.reasons import DOOR_REQUIRED, INVALID_REQUEST, UNKNOWN_DOOR, UNKNOWN_KEY, DomainError
 from app.keys.models import (
     HMAC_SCHEME,
     KEY_CREATED,
@@ -43,6 +43,8 @@ def create_key(session: Session, server_secret: ServerSecret, role: str, name: s
         raise DomainError(INVALID_REQUEST, f"role must be one of {', '.join(ROLES)}")
     if door_id is not None and role != TERMINAL:
         raise DomainError(INVALID_REQUEST, "only a terminal key can be bound to a door")
+    if role == TERMINAL and door_id is None:
+        raise DomainError(DOOR_REQUIRED, "a terminal key speaks for one door: name it (--door)")
     secret = key or GENERATED_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(name=name, key_hash=hash_key(server_secret, secret), hash_scheme=HMAC_SCHEME,
                  prefix=None if key else secret[:8], role=role, door_id=door_id, bootstrap=bootstrap)

@@ -18,6 +18,8 @@ class Person(Base):
     employee_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     badge_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    valid_from: Mapped[datetime | None] = mapped_column()  # access rights start (contractors, visitors)
+    valid_until: Mapped[datetime | None] = mapped_column()  # and end; None: open-ended
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     templates: Mapped[list[FaceTemplate]] = relationship(

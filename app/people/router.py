@@ -1,24 +1,29 @@
 """HTTP API for HR / front desk: enroll, list, change and remove people and their faces."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
+from app.core import clock
 from app.core.sessions import SessionDep
 from app.keys.auth import require
 from app.keys.models import ENROLL
 from app.people import service
+from app.people.integrity import IdentityRules
 from app.people.schemas import EnrollmentOut, PersonOut, PersonPage, PersonPatch
+from app.rights import service as rights
 from app.runtime import RuntimeDep
 
 router = APIRouter(prefix="/v1/people", tags=["people"], dependencies=[Depends(require(ENROLL))])
 
 
 def _enrolment(runtime: RuntimeDep) -> service.Enrolment:
+    rules = IdentityRules(runtime.open_set, runtime.settings.duplicate_rate, runtime.settings.same_person_max)
     return service.Enrolment(runtime.face_worker, runtime.sync, runtime.thresholds, runtime.model_id,
-                             runtime.settings.max_images_per_enrollment, runtime.data_keys)
+                             runtime.settings.max_images_per_enrollment, rules, runtime.data_keys)
 
 
 EnrolmentDep = Annotated[service.Enrolment, Depends(_enrolment)]
@@ -33,12 +38,15 @@ async def _read(files: list[UploadFile], limit: int) -> list[service.Upload]:
 async def enroll(session: SessionDep, runtime: RuntimeDep, enrolment: EnrolmentDep,
                  name: str = Form(..., min_length=1, max_length=200), employee_id: str | None = Form(None),
                  badge_id: str | None = Form(None), allow_duplicate: bool = Form(False),
+                 groups: list[int] | None = Form(None), valid_from: datetime | None = Form(None),
+                 valid_until: datetime | None = Form(None),
                  images: list[UploadFile] = File(...)) -> EnrollmentOut:
+    """`groups`: access group ids (repeat the field); none: the default group ("everyone")."""
     uploads = await _read(images, runtime.settings.max_upload_bytes)
 
     def work() -> EnrollmentOut:
         person, added, rejected = service.enroll(session, enrolment, name, employee_id, badge_id, uploads,
-                                                 allow_duplicate)
+                                                 allow_duplicate, groups, valid_from, valid_until)
         session.refresh(person)
         return EnrollmentOut(person=PersonOut.model_validate(person), added_templates=added, rejected=rejected)
 
@@ -55,6 +63,15 @@ def list_people(session: SessionDep, name: str | None = None, active: bool | Non
 @router.get("/{person_id}", response_model=PersonOut)
 def get_person(person_id: int, session: SessionDep) -> PersonOut:
     return PersonOut.model_validate(service.get_person(session, person_id))
+
+
+@router.get("/{person_id}/access")
+def get_access(person_id: int, session: SessionDep, runtime: RuntimeDep) -> dict:
+    """The doors and windows in force for a person, now and this week."""
+    person = service.get_person(session, person_id)
+    access = rights.person_access(session, person.id, person.valid_from, person.valid_until, clock.now(),
+                                  runtime.settings.site_time_zone)
+    return {**access, "active": person.active}
 
 
 @router.patch("/{person_id}", response_model=PersonOut)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_serializer
 
 
 class TemplateOut(BaseModel):
@@ -24,6 +24,8 @@ class PersonOut(BaseModel):
     employee_id: str | None
     badge_id: str | None
     active: bool
+    valid_from: datetime | None
+    valid_until: datetime | None
     created_at: datetime
     updated_at: datetime
     templates: list[TemplateOut]
@@ -33,6 +35,14 @@ class FileRejection(BaseModel):
     filename: str
     reason: str
     message: str
+    resembles: dict | None = None  # inconsistent_face: the enrolled person it looks like, if anyone
+
+    @model_serializer(mode="wrap")
+    def _only_when_known(self, handler):  # other reasons answer as before: filename, reason, message
+        data = handler(self)
+        if data.get("resembles") is None:
+            data.pop("resembles", None)
+        return data
 
 
 class EnrollmentOut(BaseModel):
@@ -54,3 +64,5 @@ class PersonPatch(BaseModel):
     badge_id: str | None = None
     employee_id: str | None = None
     active: bool | None = None
+    valid_from: datetime | None = None  # access rights start; null: from enrolment
+    valid_until: datetime | None = None  # and end; null: open-ended

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 from PIL import Image
@@ -10,10 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.core.clock import aware
 from app.core.reasons import (
-    DUPLICATE_PERSON,
     IMAGE_COUNT,
+    INCONSISTENT_FACE,
     INVALID_NAME,
+    INVALID_REQUEST,
     NO_USABLE_FACE,
     UNKNOWN_PERSON,
     UNKNOWN_TEMPLATE,
@@ -26,10 +29,12 @@ from app.face.worker import FaceWorker
 from app.gallery.models import FaceTemplate
 from app.gallery.sync import GallerySync
 from app.gallery.transaction import index_transaction
-from app.security.crypto import DataKeys
 from app.people.crops import seal_crop
+from app.people.integrity import IdentityRules, check_duplicates, consistent_files
 from app.people.models import Person
 from app.people.schemas import FileRejection, PersonPatch
+from app.rights import service as rights
+from app.security.crypto import DataKeys
 
 
 @dataclass
@@ -46,6 +51,7 @@ class Enrolment:
     thresholds: Thresholds
     model_id: str
     max_images: int
+    rules: IdentityRules
     data_keys: DataKeys  # crops are stored sealed
 
 
@@ -73,22 +79,8 @@ def analyze_uploads(face_worker: FaceWorker, uploads: list[Upload], limit: int) 
     return Analyzed(accepted, np.stack(vectors), rejected)
 
 
-def _check_duplicates(session: Session, enrolment: Enrolment, vectors: np.ndarray, person_id: int | None) -> None:
-    """Refuse a face that already matches another enrolled person within the threshold."""
-    threshold = enrolment.thresholds.global_threshold(session)
-    for vector in vectors:
-        for match in enrolment.sync.gallery.nearest_people(vector, people=2):
-            if match.person_id != person_id and match.distance <= threshold:
-                other = session.get(Person, match.person_id)
-                raise DomainError(DUPLICATE_PERSON,
-                                  f"a face matches {other.name if other else match.person_id} "
-                                  f"(distance {match.distance:.3f} <= {threshold:.3f}); "
-                                  "send allow_duplicate=true if this is intended",
-                                  person={"id": match.person_id, "name": other.name if other else None},
-                                  distance=round(match.distance, 4))
-
-
-def _chip_png(chip: np.ndarray) -> bytes:
+def chip_png(chip: np.ndarray) -> bytes:
+    """An aligned chip as PNG bytes, as templates (and explained events) keep it."""
     out = io.BytesIO()
     Image.fromarray(chip).save(out, format="PNG")
     return out.getvalue()
@@ -100,15 +92,35 @@ def _unique_violation(exc: IntegrityError) -> DomainError:
     return DomainError(f"{field}_taken", f"that {field} belongs to someone else")
 
 
-def _store_templates(session: Session, enrolment: Enrolment, person: Person, analyzed: Analyzed) -> list[int]:
-    """Insert templates and index them in one transaction with the person's other changes."""
+def _keep_consistent(session: Session, enrolment: Enrolment, analyzed: Analyzed, person: Person | None) -> Analyzed:
+    """Drop (and report) the files that do not show the same person as the rest."""
+    existing = enrolment.sync.gallery.vectors_of(person.id)[1] if person is not None else np.empty((0, 1))
+    keep, refused = consistent_files(session, enrolment.rules, enrolment.sync.gallery,
+                                     [name for name, _ in analyzed.accepted], analyzed.vectors, existing,
+                                     person.id if person else None, enrolment.thresholds.global_threshold(session))
+    rejected = analyzed.rejected + refused
+    if not keep:
+        raise DomainError(INCONSISTENT_FACE, "the photos do not show one person; nothing was stored",
+                          rejected=[r.model_dump() for r in rejected])
+    return Analyzed([analyzed.accepted[i] for i in keep], analyzed.vectors[keep], rejected)
+
+
+def _store_templates(session: Session, enrolment: Enrolment, person: Person, analyzed: Analyzed,
+                     allow_duplicate: bool, person_id: int | None) -> list[int]:
+    """Insert templates and index them in one transaction with the person's other changes; the
+    duplicate check runs inside it, under the write lock, so concurrent enrolments see each other."""
+    with session.no_autoflush:
+        fallback = enrolment.thresholds.global_threshold(session)
     templates = [FaceTemplate(person=person, vector=v.astype(np.float32).tobytes(), model_id=enrolment.model_id,
                               probability=c.detection.probability, face_px=c.detection.size,
-                              sharpness=c.sharpness, chip_png=seal_crop(enrolment.data_keys, _chip_png(c.chip)),
+                              sharpness=c.sharpness, chip_png=seal_crop(enrolment.data_keys, chip_png(c.chip)),
                               source_filename=name)
                  for (name, c), v in zip(analyzed.accepted, analyzed.vectors)]
     try:
         with index_transaction(session, enrolment.sync) as tx:
+            if not allow_duplicate:
+                check_duplicates(session, enrolment.rules, enrolment.sync.gallery, analyzed.vectors, person_id,
+                                 fallback)
             session.add_all(templates)
             session.flush()
             tx.add([t.id for t in templates], [person.id] * len(templates), analyzed.vectors)
@@ -117,26 +129,41 @@ def _store_templates(session: Session, enrolment: Enrolment, person: Person, ana
     return [t.id for t in templates]
 
 
+def _check_validity(valid_from: datetime | None, valid_until: datetime | None, sent: list[datetime | None]) -> None:
+    """Sent dates carry a zone; the period, once changed, ends after it starts."""
+    if any(value is not None and value.tzinfo is None for value in sent):
+        raise DomainError(INVALID_REQUEST, "validity dates need a time zone offset (e.g. 2027-01-31T18:00:00Z)")
+    if valid_from is not None and valid_until is not None and aware(valid_until) <= aware(valid_from):
+        raise DomainError(INVALID_REQUEST, "valid_until must be after valid_from")
+
+
 def enroll(session: Session, enrolment: Enrolment, name: str, employee_id: str | None, badge_id: str | None,
-           uploads: list[Upload], allow_duplicate: bool) -> tuple[Person, list[int], list[FileRejection]]:
+           uploads: list[Upload], allow_duplicate: bool, groups: list[int] | None = None,
+           valid_from: datetime | None = None,
+           valid_until: datetime | None = None) -> tuple[Person, list[int], list[FileRejection]]:
+    """Enrol a person into `groups`, or into the default group when none are named."""
+    _check_validity(valid_from, valid_until, [valid_from, valid_until])
+    group_ids = groups if groups else rights.default_group_ids(session)
+    rights.check_groups(session, group_ids)
     for field, value in (("employee_id", employee_id), ("badge_id", badge_id)):
         if value and session.scalar(select(Person.id).where(getattr(Person, field) == value)) is not None:
             raise DomainError(f"{field}_taken", f"{field} {value!r} belongs to someone else")
-    analyzed = analyze_uploads(enrolment.face_worker, uploads, enrolment.max_images)
-    if not allow_duplicate:
-        _check_duplicates(session, enrolment, analyzed.vectors, None)
-    person = Person(name=name, employee_id=employee_id or None, badge_id=badge_id or None)
+    analyzed = _keep_consistent(session, enrolment,
+                                analyze_uploads(enrolment.face_worker, uploads, enrolment.max_images), None)
+    person = Person(name=name, employee_id=employee_id or None, badge_id=badge_id or None,
+                    valid_from=valid_from, valid_until=valid_until)
     session.add(person)
-    added = _store_templates(session, enrolment, person, analyzed)
+    session.flush()
+    rights.join_groups(session, person.id, group_ids)  # committed with the templates
+    added = _store_templates(session, enrolment, person, analyzed, allow_duplicate, None)
     return person, added, analyzed.rejected
 
 
 def add_faces(session: Session, enrolment: Enrolment, person: Person, uploads: list[Upload],
               allow_duplicate: bool) -> tuple[list[int], list[FileRejection]]:
-    analyzed = analyze_uploads(enrolment.face_worker, uploads, enrolment.max_images)
-    if not allow_duplicate:
-        _check_duplicates(session, enrolment, analyzed.vectors, person.id)
-    return _store_templates(session, enrolment, person, analyzed), analyzed.rejected
+    analyzed = _keep_consistent(session, enrolment,
+                                analyze_uploads(enrolment.face_worker, uploads, enrolment.max_images), person)
+    return _store_templates(session, enrolment, person, analyzed, allow_duplicate, person.id), analyzed.rejected
 
 
 def get_person(session: Session, person_id: int) -> Person:
@@ -159,6 +186,9 @@ def list_people(session: Session, name: str | None, active: bool | None, offset:
 
 
 def update_person(session: Session, person: Person, patch: PersonPatch) -> Person:
+    changes = patch.model_dump(exclude_unset=True)
+    _check_validity(changes.get("valid_from", person.valid_from), changes.get("valid_until", person.valid_until),
+                    [changes.get("valid_from"), changes.get("valid_until")])
     for field, value in patch.model_dump(exclude_unset=True).items():
         if field == "name" and not value:
             raise DomainError(INVALID_NAME, "name cannot be empty")

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from app.core.db import Base
 from app.security.secret import ServerSecret
 
-
 PENDING = "audit_chain_pending"  # session.info: chained rows inserted and not yet sealed
 
 

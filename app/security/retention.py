@@ -4,6 +4,7 @@ older than the erase period become pseudonyms (the chain covers names separately
 from __future__ import annotations
 
 from datetime import datetime
+
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,11 @@ def purge_before(session: Session, chain: AuditChain, model: type, cutoff: datet
         return 0
     head.start_mac = session.scalar(select(model.chain_mac).where(model.chain_seq == last))
     head.start_seq = last
+    purged = select(model.id).where(model.chain_seq <= last)
+    for table in model.metadata.sorted_tables:  # rows that hang off the purged ones (an event's crop) go too
+        for fk in table.foreign_keys:
+            if fk.column.table is model.__table__ and fk.parent.table is not model.__table__:
+                session.execute(delete(table).where(fk.parent.in_(purged)))
     deleted = session.execute(delete(model).where(model.chain_seq <= last)).rowcount
     session.commit()
     return int(deleted or 0)

@@ -7,6 +7,7 @@ mix chips of another geometry.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +34,10 @@ def _alignment_key(pipeline: FacePipeline) -> dict:
     return {"size": align.size, "template": np.round(align.template, 6).tolist()}
 
 
-def prepare_chips(src: Path, dst: Path, pipeline: FacePipeline, progress: bool = True) -> ChipSet:
-    """Detect and align every photo of src/<person>/ into dst/<dataset>/<person>/; resumable."""
+def prepare_chips(src: Path, dst: Path, pipeline: FacePipeline, progress: bool = True,
+                  keep: Callable[[Photo], bool] | None = None) -> ChipSet:
+    """Detect and align every photo of src/<person>/ (those `keep` accepts) into
+    dst/<dataset>/<person>/; resumable."""
     src, dst = Path(src), Path(dst)
     dst.mkdir(parents=True, exist_ok=True)
     manifest_path = dst / MANIFEST
@@ -44,7 +47,7 @@ def prepare_chips(src: Path, dst: Path, pipeline: FacePipeline, progress: bool =
         raise ValueError(f"{dst} holds chips of another alignment; use a new folder")
     manifest["alignment"] = key
     entries: dict[str, str | None] = manifest.setdefault("photos", {})
-    photos = list_photos(src)
+    photos = [p for p in list_photos(src) if keep is None or keep(p)]
     todo = [p for p in photos if _key(p) not in entries]
     for n, photo in enumerate(tqdm(todo, desc=f"aligning {src.name}", disable=not progress)):
         entries[_key(photo)] = _prepare_one(photo, dst, pipeline)
@@ -83,3 +86,9 @@ def load_chips(dst: Path, photos: list[Photo]) -> ChipSet:
         sources.append(str(photo.path))
     stacked = np.stack(chips) if chips else np.empty((0, 1, 1, 3), np.uint8)
     return ChipSet(stacked, identities, sources, failures)
+
+
+def load_cached(src: Path, dst: Path) -> ChipSet:
+    """The chips of src's photos that dst's cache has aligned (whatever prepare-data was asked for)."""
+    entries = json.loads((Path(dst) / MANIFEST).read_text())["photos"]
+    return load_chips(dst, [p for p in list_photos(src) if _key(p) in entries])

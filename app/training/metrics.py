@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import roc_auc_score, roc_curve
 
 
 @dataclass(frozen=True)
@@ -15,11 +14,16 @@ class Curve:
 
 
 def error_curve(genuine: np.ndarray, impostor: np.ndarray) -> Curve:
-    labels = np.r_[np.ones(len(genuine)), np.zeros(len(impostor))]
-    fpr, tpr, scores = roc_curve(labels, -np.r_[genuine, impostor], drop_intermediate=False)
-    # roc_curve's first point is an "admit nobody" sentinel at +inf score.
-    thresholds = np.clip(-scores[1:], 0.0, None)
-    return Curve(thresholds, fpr[1:], 1.0 - tpr[1:])
+    """FAR and FRR at every distinct distance (numpy only: the admin routes use it while serving)."""
+    distances = np.r_[genuine, impostor]
+    is_genuine = np.r_[np.ones(len(genuine), bool), np.zeros(len(impostor), bool)]
+    order = np.argsort(distances, kind="stable")
+    distances, is_genuine = distances[order], is_genuine[order]
+    last = np.r_[np.flatnonzero(np.diff(distances)), len(distances) - 1]  # last pair at each distance
+    admitted_genuine = np.cumsum(is_genuine)[last]
+    admitted_impostor = np.cumsum(~is_genuine)[last]
+    return Curve(np.clip(distances[last], 0.0, None), admitted_impostor / max(len(impostor), 1),
+                 1.0 - admitted_genuine / max(len(genuine), 1))
 
 
 def threshold_at_far(curve: Curve, target: float) -> tuple[float, float, float]:
@@ -43,17 +47,19 @@ def summarize(genuine: np.ndarray, impostor: np.ndarray) -> dict[str, float | in
     eer, eer_threshold = equal_error(curve)
     t2, _, frr2 = threshold_at_far(curve, 1e-2)
     t3, far3, frr3 = threshold_at_far(curve, 1e-3)
+    t4, _, frr4 = threshold_at_far(curve, 1e-4)
     balanced = 1.0 - (curve.far + curve.frr) / 2
     best = int(np.argmax(balanced))
-    labels = np.r_[np.ones(len(genuine)), np.zeros(len(impostor))]
+    tar = np.r_[0.0, 1.0 - curve.frr]
     return {
         "genuine": int(len(genuine)), "impostor": int(len(impostor)),
         "pairs": int(len(genuine) + len(impostor)),
         "genuine_mean": float(np.mean(genuine)), "impostor_mean": float(np.mean(impostor)),
-        "auc": float(roc_auc_score(labels, -np.r_[genuine, impostor])),
+        "auc": float(np.trapezoid(tar, np.r_[0.0, curve.far])),
         "eer": eer, "threshold_at_eer": eer_threshold,
         "tar_at_far_1e-2": 1.0 - frr2, "threshold_at_far_1e-2": t2,
         "tar_at_far_1e-3": 1.0 - frr3, "threshold_at_far_1e-3": t3, "far_at_threshold_1e-3": far3,
+        "tar_at_far_1e-4": 1.0 - frr4, "threshold_at_far_1e-4": t4,
         "accuracy_best": float(balanced[best]), "threshold_best": float(curve.thresholds[best]),
     }
 

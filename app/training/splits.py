@@ -28,5 +28,7 @@ def load_split(data: Path, cache_root: Path, pipeline: FacePipeline, split: str,
                progress: bool = True) -> ChipSet:
     """Chips of data/<person>/ (aligned once into cache_root/<data name>-<chip size>), one side of the split."""
     folder = Path(cache_root) / f"{Path(data).name}-{pipeline.encoder.alignment.size}"
-    chips = prepare_chips(data, folder, pipeline, progress=progress)
+    keep_val = {"train": False, "val": True}.get(split)
+    keep = None if keep_val is None else (lambda photo: is_validation_identity(photo.identity) == keep_val)
+    chips = prepare_chips(data, folder, pipeline, progress=progress, keep=keep)
     return select_split(chips, split, min_photos)

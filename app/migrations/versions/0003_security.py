@@ -1,7 +1,7 @@
 """security: HMAC key hashes, bootstrap key, security events, the audit chain
 
 Revision ID: 0003_security
-Revises: 0001
+Revises: 0002_access_rights
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_security"
-down_revision = "0001"
+down_revision = "0002_access_rights"
 branch_labels = None
 depends_on = None
 

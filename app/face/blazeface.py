@@ -1,0 +1,105 @@
+"""Face proposals from MediaPipe's BlazeFace (back-camera model, 256x256) on ONNX Runtime.
+
+BlazeFace is a single-shot detector: one pass over a 256x256 copy of the photo scores 896
+fixed anchors, each with a box and six key points. The photo is padded to a square
+(bottom/right) so faces keep their shape; decoding and the blending non-maximum suppression
+MediaPipe uses are plain numpy. On a 640x480 frame a 40 px face is ~16 px of the input, the
+smallest the model finds reliably, and a face filling the frame is still inside its range
+(the full-range and front models are not: benchmarks/detect_scale.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from app.face.onnx_backend import session
+
+INPUT = 256
+# (grid cells per side, anchors per cell) of the two output layers: strides 16 and 32.
+LAYERS = ((16, 2), (8, 6))
+BLEND_IOU = 0.3  # MediaPipe's setting for this model
+
+
+def _anchors() -> np.ndarray:
+    """(896, 2) anchor centres as fractions of the input side, in the model's output order."""
+    centres = []
+    for cells, per_cell in LAYERS:
+        grid = (np.arange(cells) + 0.5) / cells
+        x, y = np.meshgrid(grid, grid)
+        centres.append(np.repeat(np.stack([x.ravel(), y.ravel()], 1), per_cell, axis=0))
+    return np.concatenate(centres)
+
+
+ANCHORS = _anchors()
+
+
+@dataclass(frozen=True)
+class Proposal:
+    box: np.ndarray  # x1, y1, x2, y2 in photo pixels
+    score: float
+
+
+def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    lo = np.maximum(box[:2], boxes[:, :2])
+    hi = np.minimum(box[2:], boxes[:, 2:])
+    inner = np.prod(np.clip(hi - lo, 0, None), axis=1)
+    area = lambda b: np.prod(b[..., 2:] - b[..., :2], axis=-1)  # noqa: E731
+    return inner / (area(box) + area(boxes) - inner + 1e-12)
+
+
+def blend_overlaps(boxes: np.ndarray, scores: np.ndarray, iou: float = BLEND_IOU) -> list[Proposal]:
+    """MediaPipe's weighted NMS: each cluster of overlapping boxes becomes their score-weighted
+    mean, with the cluster's best score (steadier boxes than keeping the single best)."""
+    order = np.argsort(-scores)
+    boxes, scores = boxes[order], scores[order]
+    left = np.ones(len(boxes), bool)
+    found = []
+    for i in range(len(boxes)):
+        if not left[i]:
+            continue
+        members = left & (_iou(boxes[i], boxes) >= iou)
+        members[i] = True
+        left &= ~members
+        weights = scores[members]
+        found.append(Proposal((boxes[members] * weights[:, None]).sum(0) / weights.sum(), float(scores[i])))
+    return found
+
+
+class BlazeFace:
+    """Not thread-safe in the sense of sharing buffers: one caller at a time per instance."""
+
+    def __init__(self, graph: Path, threads: int = 1, min_score: float = 0.5) -> None:
+        self._session = session(graph, threads)
+        self._input = self._session.get_inputs()[0].name
+        self.min_score = min_score
+
+    def _tensor(self, image: Image.Image) -> tuple[np.ndarray, float]:
+        """The photo padded to a square, resized to the input, in [-1, 1]; and photo px per input px."""
+        side = max(image.size)
+        scale = side / INPUT
+        small = image.resize((round(image.width / scale), round(image.height / scale)), Image.BILINEAR,
+                             reducing_gap=2.0)
+        canvas = np.zeros((INPUT, INPUT, 3), np.float32)
+        canvas[:small.height, :small.width] = np.asarray(small, np.float32)
+        return canvas / 127.5 - 1.0, scale
+
+    def propose_many(self, images: list[Image.Image]) -> list[list[Proposal]]:
+        """Face boxes of each photo, best first; one model run per photo (the graph's batch is fixed)."""
+        return [self.propose(image) for image in images]
+
+    def propose(self, image: Image.Image) -> list[Proposal]:
+        tensor, scale = self._tensor(image)
+        scores_a, scores_b, raw_a, raw_b = self._session.run(None, {self._input: tensor[None]})
+        logits = np.concatenate([scores_a[0, :, 0], scores_b[0, :, 0]])
+        raw = np.concatenate([raw_a[0], raw_b[0]])
+        keep = logits > np.log(self.min_score / (1 - self.min_score))  # sigmoid(logit) > min_score
+        if not keep.any():
+            return []
+        centre = ANCHORS[keep] + raw[keep, :2] / INPUT
+        half = raw[keep, 2:4] / INPUT / 2
+        boxes = np.concatenate([centre - half, centre + half], 1) * INPUT * scale
+        scores = 1 / (1 + np.exp(-logits[keep]))
+        return blend_overlaps(boxes.astype(np.float64), scores.astype(np.float64))

@@ -1,0 +1,151 @@
+"""The serving path without PyTorch, and its parity with the torch networks it replaces.
+
+The service must run from the serving set alone (no torch installed): a fresh interpreter
+that refuses to import torch enrols and verifies over HTTP. Where the training extra is
+installed, the ONNX graphs are checked against facenet-pytorch and the torch encoder, and
+the BlazeFace + O-Net detector against MTCNN on real photos.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.core.settings import Settings
+from app.face.decode import decode_image
+from app.face.factory import build_detector
+from app.face.onnx_backend import GraphMismatch, verified
+from tests.helpers import ADMIN_KEY, CELEBA, REPO_ROOT, photos, read, two_faces, validation_people
+
+NO_TORCH_SERVER = textwrap.dedent("""
+    import importlib.abc, json, sys, warnings
+
+    class RefuseTraining(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in ("torch", "torchvision", "facenet_pytorch", "sklearn", "onnx"):
+                raise ImportError(f"{name} is not part of the serving set")
+            return None
+
+    sys.meta_path.insert(0, RefuseTraining())
+    with warnings.catch_warnings():  # the test client's own deprecation note, not the service's
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    from app.core.settings import Settings
+    from app.main import create_app
+
+    args = json.loads(sys.argv[1])
+    settings = Settings(data_dir=args["data_dir"], database_url=args["database_url"], admin_key=args["key"],
+                        face_workers=2)
+    admin = {"Authorization": "Bearer " + args["key"]}
+    with TestClient(create_app(settings)) as client:
+        files = [("images", (f"{i}.jpg", open(p, "rb").read(), "image/jpeg")) for i, p in enumerate(args["enrol"])]
+        person = client.post("/v1/people", headers=admin, data={"name": "Colin"}, files=files)
+        door = client.post("/v1/admin/doors", headers=admin, json={"name": "Lobby", "mode": "face"}).json()["id"]
+        answers = [client.post("/v1/access/verify", headers=admin, data={"door_id": door},
+                               files={"image": ("p.jpg", open(p, "rb").read(), "image/jpeg")}).json()
+                   for p in args["probes"]]
+        print(json.dumps({"enrolled": person.status_code, "answers": answers,
+                          "ready": client.get("/readyz").status_code,
+                          "torch": "torch" in sys.modules}))
+""")
+
+
+def test_serving_enrols_and_verifies_without_torch(tmp_path: Path, database_url: str) -> None:
+    args = {"data_dir": str(tmp_path), "database_url": database_url, "key": ADMIN_KEY,
+            "enrol": [str(p) for p in photos("Colin_Powell")[:3]],
+            "probes": [str(p) for p in photos("Colin_Powell")[5:7] + photos("Tony_Blair")[:1]]}
+    done = subprocess.run([sys.executable, "-c", NO_TORCH_SERVER, json.dumps(args)],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["enrolled"] == 201 and result["ready"] == 200 and not result["torch"]
+    colin, colin_again, tony = result["answers"]
+    assert colin["decision"] == "admit" and colin_again["decision"] == "admit"
+    assert tony["decision"] == "reject" and tony["reason"] == "no_match"
+    assert "Warning" not in done.stderr  # a clean start: no tracer or graph-optimiser warnings
+
+
+def test_a_damaged_graph_is_refused(tmp_path: Path) -> None:
+    graph = tmp_path / "g.onnx"
+    graph.write_bytes(b"not the graph")
+    with pytest.raises(GraphMismatch):
+        verified(graph, "0" * 64)
+    with pytest.raises(GraphMismatch):
+        verified(tmp_path / "missing.onnx", "0" * 64)
+
+
+def _door_images() -> list:
+    paths = photos("Colin_Powell")[:3] + photos(validation_people(CELEBA, 1)[0], CELEBA)[:3]
+    images = [decode_image(read(p), 10**8, 10**9) for p in paths]
+    images.append(decode_image(two_faces(photos("Tony_Blair")[0], photos("Colin_Powell")[1]), 10**8, 10**9))
+    return images
+
+
+def test_onet_graph_matches_facenet_pytorch_on_real_crops() -> None:
+    torch = pytest.importorskip("torch")
+    from facenet_pytorch.models.mtcnn import ONet as TorchONet
+
+    from app.face.lean_detector import LeanDetector
+    from app.face.onet import square
+
+    detector = build_detector(Settings(), threads=2)
+    assert isinstance(detector, LeanDetector)
+    reference = TorchONet().eval()
+    for image in _door_images():
+        boxes = square(np.stack([p.box for p in detector._blazeface.propose(image)]))
+        crops = detector._onet._crops(image, boxes)
+        with torch.inference_mode():
+            want = [t.numpy() for t in reference(torch.from_numpy(crops))]
+        got = detector._onet._session.run(None, {"input": crops})
+        assert max(float(np.abs(w - g).max()) for w, g in zip(want, got)) < 1e-4
+
+
+def test_lean_detector_agrees_with_mtcnn_on_real_photos() -> None:
+    pytest.importorskip("torch")
+    from app.face.detect import FaceDetector
+
+    lean, mtcnn = build_detector(Settings(), threads=2), FaceDetector()
+    for image in _door_images():
+        ours, theirs = lean.detect(image), mtcnn.detect(image)
+        confident = [d for d in ours if d.probability >= Settings().min_face_probability]
+        assert len(confident) == len([d for d in theirs if d.probability >= 0.95]) >= 1
+        a, b = max(confident, key=lambda d: d.size), max(theirs, key=lambda d: d.size)
+        # Landmarks within ~5% of the face size: what alignment needs (the encoder's accuracy is
+        # measured end to end in benchmarks/detect_scale.py and models/README.md).
+        assert np.abs(a.landmarks - b.landmarks).max() < 0.06 * b.size
+        assert abs(a.size - b.size) < 0.15 * b.size
+
+
+def test_same_decisions_as_the_torch_encoder_on_real_photos() -> None:
+    pytest.importorskip("torch")
+    from app.face.detect import FaceDetector
+    from app.face.encoder import Encoder
+    from app.face.factory import serving_pipelines
+    from app.face.pipeline import FacePipeline
+
+    lean = serving_pipelines(Settings(face_workers=1))[0]
+    torch_encoder = Encoder.load(Settings().model_card)
+    reference = FacePipeline(lean.detector, torch_encoder, lean.policy)  # same detector, torch encoder
+    mtcnn = FacePipeline(FaceDetector(), torch_encoder, lean.policy)
+    people = ["Colin_Powell", "Tony_Blair", "George_W_Bush"]
+    probes = [(name, read(p)) for name in people for p in photos(name)[:4]]
+    threshold = torch_encoder.recommended_threshold
+
+    def decisions(pipeline: FacePipeline) -> list[str]:
+        vectors = pipeline.embed([pipeline.door_chip(data) for _, data in probes])
+        gallery = {name: vectors[i * 4] for i, name in enumerate(people)}  # first photo enrols
+        out = []
+        for (name, _), vector in zip(probes, vectors):
+            best = min(gallery, key=lambda n: np.linalg.norm(gallery[n] - vector))
+            out.append(best if np.linalg.norm(gallery[best] - vector) <= threshold else "reject")
+        return out
+
+    served = decisions(lean)
+    assert served == decisions(reference)
+    # Another detector moves borderline distances a little: at most one decision of 12 differs.
+    assert sum(a != b for a, b in zip(served, decisions(mtcnn))) <= 1
