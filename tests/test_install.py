@@ -42,7 +42,7 @@ def test_installed_package_migrates_serves_enrols_and_verifies(database_url: str
     facegate = target / "bin" / "facegate"
     migrated = subprocess.run([str(facegate), "migrate"], env=env, cwd=elsewhere, capture_output=True, text=True,
                               timeout=120)
-    assert migrated.returncode == 0 and "database at head" in migrated.stdout, migrated.stderr
+    assert migrated.returncode == 0 and "database at head" in migrated.stderr, migrated.stderr
 
     person = photos("Colin_Powell")
     with server(database_url, tmp_path / "data", facegate=facegate, cwd=elsewhere, PYTHONPATH=str(target),

@@ -32,8 +32,10 @@ def _within(seconds: float, check: Callable[[], bool]) -> bool:
 
 def test_two_replicas_stay_in_step(database_url: str, tmp_path: Path) -> None:
     probe = read(photos("Colin_Powell")[6])
-    with server(database_url, tmp_path / "a", via_entrypoint=True) as (a, _), \
-            server(database_url, tmp_path / "b", via_entrypoint=False) as (b, _):
+    shared = {"FACEGATE_SECRET_FILE": str(tmp_path / "server-secret"),  # replicas share the secret and data keys
+              "FACEGATE_DATA_KEY_FILE": str(tmp_path / "data-keys.json")}
+    with server(database_url, tmp_path / "a", via_entrypoint=True, **shared) as (a, _), \
+            server(database_url, tmp_path / "b", via_entrypoint=False, **shared) as (b, _):
         files = [("images", (p.name, read(p))) for p in photos("Colin_Powell")[:3]]
         enrolled = httpx.post(f"{a}/v1/people", headers=ADMIN, data={"name": "Alice"}, files=files, timeout=60)
         assert enrolled.status_code == 201, enrolled.text
