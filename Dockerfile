@@ -14,7 +14,7 @@ FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 \
     FACEGATE_DATA_DIR=/var/lib/facegate FACEGATE_MODEL_CARD=/srv/facegate/models/dlib-resnet-mtcnn-v2.json
 RUN useradd --system --uid 10001 --home /srv/facegate facegate \
-    && mkdir -p /var/lib/facegate && chown facegate /var/lib/facegate
+    && mkdir -p /var/lib/facegate /var/lib/facegate-keys && chown facegate /var/lib/facegate /var/lib/facegate-keys && chmod 700 /var/lib/facegate-keys
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /srv/facegate
 COPY models ./models
