@@ -120,6 +120,10 @@ def test_lean_detector_agrees_with_mtcnn_on_real_photos() -> None:
         assert abs(a.size - b.size) < 0.15 * b.size
 
 
+def _nearest(boxes: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    return boxes[np.argmin(np.linalg.norm((boxes[:, :2] + boxes[:, 2:]) / 2 - centre, axis=1))]
+
+
 def test_onet_is_shown_about_the_box_mtcnn_would_show_it() -> None:
     pytest.importorskip("torch")
     from app.face.detect import FaceDetector
@@ -131,11 +135,7 @@ def test_onet_is_shown_about_the_box_mtcnn_would_show_it() -> None:
         proposals = np.stack([p.box for p in lean._blazeface.propose(image)])
         target = square(max(mtcnn.detect(image), key=lambda d: d.size).box[None])[0]
         side, centre = target[2] - target[0], (target[:2] + target[2:]) / 2
-
-        def nearest(boxes: np.ndarray) -> np.ndarray:
-            return boxes[np.argmin(np.linalg.norm((boxes[:, :2] + boxes[:, 2:]) / 2 - centre, axis=1))]
-
-        moved, raw = nearest(onet_boxes(proposals)), nearest(square(proposals))
+        moved, raw = _nearest(onet_boxes(proposals), centre), _nearest(square(proposals), centre)
         assert np.linalg.norm((moved[:2] + moved[2:]) / 2 - centre) < 0.08 * side
         assert abs((moved[2] - moved[0]) / side - 1) < 0.12
         assert (raw[2] - raw[0]) / side < 0.93  # BlazeFace's own box is tighter than what O-Net expects
