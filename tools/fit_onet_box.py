@@ -4,7 +4,8 @@ O-Net was trained on R-Net's boxes; the serving detector shows it BlazeFace's in
 by a fixed centre shift and side ratio (app/face/lean_detector.py: ONET_BOX_SHIFT,
 ONET_BOX_SCALE). This prints the median of that shift and ratio between BlazeFace's squared
 box and MTCNN's squared face box on training-side photos of both dev sets, the BlazeFace box
-matched by nearest centre. Needs facegate[train] (MTCNN on PyTorch). Usage:
+matched by nearest centre. Needs facegate[train] (MTCNN on PyTorch) and dlib-bin (the photo
+sampling of tools/fit_mtcnn_template.py). Usage:
     python tools/fit_onet_box.py ../shared/data --photos 300
 """
 from __future__ import annotations
