@@ -10,8 +10,9 @@ decides which boxes O-Net sees.
 O-Net was trained to refine R-Net's boxes, and BlazeFace's squared box sits lower and tighter
 than those: MTCNN's squared face box is ~17% larger and centred ~9% of the side higher
 (median over training-side dev photos, tools/fit_onet_box.py). O-Net placed on the raw box
-gives landmarks ~3% of the face away from MTCNN's and costs held-out accuracy, so each box is
-moved by that fixed amount before O-Net looks at it (models/README.md has the figures).
+gives landmarks ~3% of the face away from MTCNN's and costs held-out accuracy, so the landmarks
+come from a second O-Net run on each box moved by that fixed amount (models/README.md has the
+figures); probability and box still come from BlazeFace's own box.
 """
 from __future__ import annotations
 
@@ -53,8 +54,11 @@ class LeanDetector:
         proposals = self._blazeface.propose(image)[:MAX_PROPOSALS]
         if not proposals:
             return []
-        boxes = onet_boxes(np.stack([p.box for p in proposals]))
-        probabilities, refined, landmarks = self._onet.refine(image, boxes)
+        boxes = np.stack([p.box for p in proposals])
+        # Probability and box from BlazeFace's own box, as the quality gate was fitted on them;
+        # landmarks from the box MTCNN would have shown O-Net (its probability there is lower).
+        probabilities, refined, _ = self._onet.refine(image, square(boxes))
+        _, _, landmarks = self._onet.refine(image, onet_boxes(boxes))
         faces = [Detection(b, float(p), l) for b, p, l in zip(refined, probabilities, landmarks)]
         return sorted(faces, key=lambda d: -d.probability)
 
