@@ -120,9 +120,8 @@ def main() -> None:
                             site_time_zone="Europe/Berlin")
         runtime = start_runtime(settings)
         try:
-            enrolment = Enrolment(runtime.face_worker, runtime.sync, runtime.thresholds, runtime.model_id, 20)
-            verifier = access.Verifier(runtime.face_worker, runtime.gallery, runtime.thresholds, runtime.model_id,
-                                       settings.site_time_zone)
+            enrolment = Enrolment.of(runtime)
+            verifier = access.Verifier.of(runtime)
             with runtime.db.session() as session:
                 lobby = Door(name="bench lobby", mode="face")
                 session.add(lobby)

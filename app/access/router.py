@@ -26,8 +26,7 @@ async def verify(request: Request, runtime: RuntimeDep, session: SessionDep, ima
     if not 1 <= len(frames) <= MAX_FRAMES:
         raise DomainError(IMAGE_COUNT, f"send `image` or between 1 and {MAX_FRAMES} `images`")
     data = [await f.read(runtime.settings.max_upload_bytes + 1) for f in frames]
-    verifier = service.Verifier(runtime.face_worker, runtime.gallery, runtime.thresholds, runtime.model_id,
-                                runtime.settings.site_time_zone)
+    verifier = service.Verifier.of(runtime)
 
     def decide() -> VerifyOut:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import select
@@ -25,6 +26,9 @@ from app.keys.models import ApiKey
 from app.people.models import Person
 from app.rights import check as rights
 
+if TYPE_CHECKING:
+    from app.runtime import Runtime
+
 ADMITTED = "admitted"
 NO_MATCH = "no_match"
 UNKNOWN_BADGE = "unknown_badge"
@@ -41,7 +45,13 @@ class Verifier:
     gallery: Gallery
     thresholds: Thresholds
     model_id: str
-    site_time_zone: str = "UTC"
+    site_time_zone: str
+
+    @classmethod
+    def of(cls, runtime: "Runtime") -> "Verifier":
+        """The one way routes build it, so every door path judges schedules in the site's zone."""
+        return cls(runtime.face_worker, runtime.gallery, runtime.thresholds, runtime.model_id,
+                   runtime.settings.site_time_zone)
 
 
 @dataclass

@@ -12,7 +12,6 @@ from app.core.sessions import SessionDep
 from app.keys.auth import require
 from app.keys.models import ENROLL
 from app.people import service
-from app.people.integrity import IdentityRules
 from app.people.schemas import EnrollmentOut, PersonOut, PersonPage, PersonPatch
 from app.rights import service as rights
 from app.runtime import RuntimeDep
@@ -21,9 +20,7 @@ router = APIRouter(prefix="/v1/people", tags=["people"], dependencies=[Depends(r
 
 
 def _enrolment(runtime: RuntimeDep) -> service.Enrolment:
-    rules = IdentityRules(runtime.open_set, runtime.settings.duplicate_rate, runtime.settings.same_person_max)
-    return service.Enrolment(runtime.face_worker, runtime.sync, runtime.thresholds, runtime.model_id,
-                             runtime.settings.max_images_per_enrollment, rules, runtime.data_keys)
+    return service.Enrolment.of(runtime)
 
 
 EnrolmentDep = Annotated[service.Enrolment, Depends(_enrolment)]

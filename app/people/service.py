@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -36,6 +37,9 @@ from app.people.schemas import FileRejection, PersonPatch
 from app.rights import service as rights
 from app.security.crypto import DataKeys
 
+if TYPE_CHECKING:
+    from app.runtime import Runtime
+
 
 @dataclass
 class Upload:
@@ -53,6 +57,13 @@ class Enrolment:
     max_images: int
     rules: IdentityRules
     data_keys: DataKeys  # crops are stored sealed
+
+    @classmethod
+    def of(cls, runtime: "Runtime") -> "Enrolment":
+        """The one way routes (and benchmarks) build it from what the process holds."""
+        rules = IdentityRules(runtime.open_set, runtime.settings.duplicate_rate, runtime.settings.same_person_max)
+        return cls(runtime.face_worker, runtime.sync, runtime.thresholds, runtime.model_id,
+                   runtime.settings.max_images_per_enrollment, rules, runtime.data_keys)
 
 
 @dataclass

@@ -40,7 +40,7 @@ async def terminal_verify(image: UploadFile = File(...), badge_id: str | None = 
         raise DomainError(DOOR_REQUIRED, "the terminal needs a key bound to a door")
     data = await image.read(runtime.settings.max_upload_bytes + 1)
 
-    verifier = service.Verifier(runtime.face_worker, runtime.gallery, runtime.thresholds, runtime.model_id)
+    verifier = service.Verifier.of(runtime)
 
     def decide() -> TerminalAnswer:
         with runtime.db.session() as session:
