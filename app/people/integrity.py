@@ -94,8 +94,9 @@ def check_duplicates(session: Session, rules: IdentityRules, gallery: Gallery, v
     if not candidates:
         return
     nearest = sorted(candidates.items(), key=lambda c: c[1])[:CANDIDATES]
-    named = [{"id": p, "name": (person.name if (person := session.get(Person, p)) else None),
-              "distance": round(d, 4)} for p, d in nearest]
+    with session.no_autoflush:  # the refused enrolment's pending rows must not be flushed to name others
+        named = [{"id": p, "name": (person.name if (person := session.get(Person, p)) else None),
+                  "distance": round(d, 4)} for p, d in nearest]
     first = named[0]
     raise DomainError(DUPLICATE_PERSON,
                       f"a face matches {first['name'] or first['id']} (distance {first['distance']:.3f} <= "
