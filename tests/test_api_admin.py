@@ -38,6 +38,23 @@ def test_calibration_threshold_keeps_far_on_gallery_pairs_below_target(client: T
     assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_calibration_plot_marks_target_recommendation_and_threshold_in_force(client: TestClient) -> None:
+    for i, name in enumerate(PEOPLE[:4]):
+        enroll(client, f"P{i}", photos(name)[:3])
+    badge = client.post("/v1/admin/doors", headers=ADMIN, json={"name": "Badge door", "mode": "badge"}).json()
+    client.put("/v1/admin/threshold", headers=ADMIN, json={"threshold": 0.33, "reason": "site policy"})
+    for door_id in (None, badge["id"]):
+        query = {"target_far": 0.02} | ({"door_id": door_id} if door_id else {})
+        result = client.post("/v1/admin/calibrate", headers=ADMIN, json=query).json()
+        png = client.get("/v1/admin/calibration.png", headers=ADMIN, params=query)
+        assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
+        assert png.headers["x-target-far"] == "0.02"
+        assert float(png.headers["x-recommended-threshold"]) == round(result["threshold"], 4)
+        assert float(png.headers["x-current-threshold"]) == round(result["current_threshold"], 4) == 0.33
+    refused = client.get("/v1/admin/calibration.png", headers=ADMIN, params={"target_far": 2})
+    assert refused.status_code == 422
+
+
 def test_labelled_events_feed_calibration(client: TestClient) -> None:
     for i, name in enumerate(PEOPLE[:3]):
         enroll(client, f"P{i}", photos(name)[:3])

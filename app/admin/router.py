@@ -1,7 +1,6 @@
 """HTTP API for the security admin: thresholds, calibration, doors, the audit trail."""
 from __future__ import annotations
 
-import io
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -10,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from app.access import events
 from app.access.schemas import EventLabel, EventOut, EventPage
-from app.admin.calibration import CalibrationData, calibrate, score_sets
+from app.admin.calibration import CalibrationData, calibrate
+from app.admin.calibration_plot import render_calibration
 from app.admin.schemas import CalibrateIn, DoorIn, DoorOut, DoorPatch, ThresholdChangeOut, ThresholdIn, ThresholdOut
 from app.core import clock
 from app.core.reasons import NOT_ENOUGH_DATA, DomainError
@@ -54,17 +54,23 @@ def _calibration_data(session: Session, runtime: Runtime) -> CalibrationData:
     return CalibrationData(persons, vectors, genuine, impostor)
 
 
+def _calibration(runtime: Runtime, session: Session, door_id: int | None, target_far: float) -> dict:
+    """calibrate()'s answer for the door (or the global face-only threshold), with the one in force."""
+    door = doors.get_door(session, door_id) if door_id is not None else None
+    face_only = door is None or door.mode != BADGE_MODE
+    try:
+        result = calibrate(_calibration_data(session, runtime), target_far, face_only, runtime.open_set)
+    except ValueError as exc:
+        raise DomainError(NOT_ENOUGH_DATA, str(exc)) from exc
+    result["door_id"] = door_id
+    result["current_threshold"] = runtime.thresholds.in_force(session, door, face_only, len(runtime.gallery))
+    return result
+
+
 @router.post("/calibrate")
 def post_calibrate(body: CalibrateIn, runtime: RuntimeDep, session: SessionDep,
                    key: ApiKey = Depends(require(ADMIN))) -> dict:
-    door = doors.get_door(session, body.door_id) if body.door_id is not None else None
-    face_only = door is None or door.mode != BADGE_MODE
-    try:
-        result = calibrate(_calibration_data(session, runtime), body.target_far, face_only, runtime.open_set)
-    except ValueError as exc:
-        raise DomainError(NOT_ENOUGH_DATA, str(exc)) from exc
-    result["door_id"] = body.door_id
-    result["current_threshold"] = runtime.thresholds.in_force(session, door, face_only, len(runtime.gallery))
+    result = _calibration(runtime, session, body.door_id, body.target_far)
     result["applied"] = False
     if body.apply:
         runtime.thresholds.set(session, result["threshold"], body.door_id,
@@ -74,19 +80,15 @@ def post_calibrate(body: CalibrateIn, runtime: RuntimeDep, session: SessionDep,
 
 
 @router.get("/calibration.png")
-def calibration_png(runtime: RuntimeDep, session: SessionDep, door_id: int | None = None) -> Response:
-    from app.training.evaluate import plot_curves
-
-    door = doors.get_door(session, door_id) if door_id is not None else None
-    scores = score_sets(_calibration_data(session, runtime))
-    level = "pair" if door is not None and door.mode == BADGE_MODE else "door"
-    genuine, impostor = scores[f"{level}_genuine"], scores[f"{level}_impostor"]
-    if not len(genuine) or not len(impostor):
-        raise DomainError(NOT_ENOUGH_DATA, "the gallery needs two people and a person with two templates")
-    out = io.BytesIO()
-    plot_curves(genuine, impostor, out, title=f"gallery calibration ({level} level)",
-                threshold=runtime.thresholds.in_force(session, door))
-    return Response(out.getvalue(), media_type="image/png")
+def calibration_png(runtime: RuntimeDep, session: SessionDep, door_id: int | None = None,
+                    target_far: float = Query(0.001, gt=0.0, lt=1.0)) -> Response:
+    """The curve POST /calibrate reads, with the target, its recommendation and the threshold in force
+    marked (also in the X-Target-Far, X-Recommended-Threshold and X-Current-Threshold headers)."""
+    result = _calibration(runtime, session, door_id, target_far)
+    headers = {"X-Target-Far": f"{target_far:g}", "X-Recommended-Threshold": f"{result['threshold']:.4f}",
+               "X-Current-Threshold": f"{result['current_threshold']:.4f}"}
+    return Response(render_calibration(result, result["current_threshold"]), media_type="image/png",
+                    headers=headers)
 
 
 @router.get("/events", response_model=EventPage)

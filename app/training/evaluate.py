@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import BinaryIO
 
 import matplotlib
 
@@ -67,8 +66,7 @@ def evaluate(data: Path, pipeline: FacePipeline, out_json: Path, pairs_csv: Path
     return report
 
 
-def plot_curves(genuine: np.ndarray, impostor: np.ndarray, path: Path | BinaryIO, title: str,
-                threshold: float | None = None) -> None:
+def plot_curves(genuine: np.ndarray, impostor: np.ndarray, path: Path, title: str) -> None:
     """DET (FRR vs FAR, log axes) and FAR/FRR against the distance threshold."""
     curve = error_curve(genuine, impostor)
     fig, (det, sweep) = plt.subplots(1, 2, figsize=(11, 4.5))
@@ -80,8 +78,6 @@ def plot_curves(genuine: np.ndarray, impostor: np.ndarray, path: Path | BinaryIO
     det.grid(True, which="both", alpha=0.3)
     sweep.plot(curve.thresholds, curve.far, label="FAR")
     sweep.plot(curve.thresholds, curve.frr, label="FRR")
-    if threshold is not None:
-        sweep.axvline(threshold, color="k", linestyle="--", label=f"threshold {threshold:.3f}")
     sweep.set_xlabel("L2 distance threshold (admit iff d <= t)")
     sweep.set_yscale("log")
     sweep.set_ylim(floor, 1.0)
