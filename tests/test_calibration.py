@@ -49,3 +49,16 @@ def test_door_rate_is_stricter_than_pair_rate() -> None:
     pair = calibrate(data, 0.05, face_only=False)
     assert door["threshold"] < pair["threshold"]  # a stranger meets everyone at a face-only door
     assert door["door_fpir_measured"] <= 0.05 and pair["pair_far"] <= 0.05
+
+
+def test_frr_interval_resamples_people_and_contains_the_estimate() -> None:
+    from app.admin.calibration import frr_interval
+
+    rng = np.random.default_rng(3)
+    persons = np.repeat(np.arange(40), 3)
+    genuine = rng.uniform(0.1, 0.5, len(persons))
+    low, high = frr_interval(genuine, persons, 0.3)
+    assert 0.0 <= low < np.mean(genuine > 0.3) < high <= 1.0
+    # One person whose scores all lie beyond the threshold widens it less than 40 independent ones.
+    lone = np.r_[np.full(3, 0.9), np.full(117, 0.1)]
+    assert frr_interval(lone, persons, 0.3)[1] > 0.05 and frr_interval(lone, persons, 0.3)[0] == 0.0

@@ -64,6 +64,10 @@ def test_face_only_calibration_takes_strangers_from_the_card_not_the_gallery(cli
     assert result["threshold"] <= card.threshold_for(0.001, templates)
     assert result["estimated_far"] <= 0.001 and card.search_rate(result["threshold"], templates) <= 0.001
     assert {"threshold", "far", "frr"} <= set(result["curve"][0])
+    far_low, far_high = result["estimated_far_95"]
+    assert far_low <= result["estimated_far"] == far_high  # the recommendation rests on the upper bound
+    frr_low, frr_high = result["estimated_frr_95"]
+    assert frr_low <= result["estimated_frr"] <= frr_high
 
 
 def test_without_a_card_an_unresolvable_target_is_said_and_the_bound_returned() -> None:
@@ -80,7 +84,10 @@ def test_without_a_card_an_unresolvable_target_is_said_and_the_bound_returned() 
 
 def test_the_card_bound_grows_with_the_gallery() -> None:
     grid = np.linspace(0.2, 0.5, 31)
-    card = OpenSetCard(grid, np.exp((grid - 0.5) * 40) * 1e-2, 0.45, "test")
+    measured = np.exp((grid - 0.5) * 40) * 1e-2
+    card = OpenSetCard(grid, 1.5 * measured, measured, 0.45, "test")
     rates = [card.search_rate(0.3, n) for n in (1, 10, 100, 1000)]
     assert rates == sorted(rates) and rates[0] < rates[-1]
     assert card.threshold_for(1e-3, 1000) < card.threshold_for(1e-3, 10)
+    low, high = card.search_interval(0.3, 300)
+    assert low < high == card.search_rate(0.3, 300)

@@ -26,6 +26,7 @@ MAX_IMPOSTOR_PAIRS = 1_000_000
 MAX_DOOR_PROBES = 5_000
 BLOCK_FLOATS = 2**24  # distances held at once (64 MB of float32)
 SAMPLE_SEED = 0  # the same gallery always gives the same figures
+BOOTSTRAP_DRAWS = 1000  # person resamples behind the FRR interval
 
 
 @dataclass(frozen=True)
@@ -110,14 +111,30 @@ def score_sets(data: CalibrationData, max_impostor_pairs: int = MAX_IMPOSTOR_PAI
     if len(probes) > max_door_probes:
         probes = np.sort(rng.choice(len(persons), max_door_probes, replace=False))
     nearest_own, nearest_other = _nearest_own_and_other(persons, vectors, probes)
+    has_own = np.isfinite(nearest_own)
     return {
         "pair_genuine": np.r_[_genuine_pairs(persons, vectors), data.labelled_genuine],
         "pair_impostor": np.r_[impostors, data.labelled_impostor],
-        "door_genuine": nearest_own[np.isfinite(nearest_own)],
+        "door_genuine": nearest_own[has_own],
+        "door_genuine_person": persons[probes][has_own],
         "door_impostor": nearest_other[np.isfinite(nearest_other)],
         "pairs_sampled": pairs_sampled,
         "probes_sampled": len(probes) < len(persons),
     }
+
+
+def frr_interval(genuine: np.ndarray, persons: np.ndarray, threshold: float) -> list[float]:
+    """95% interval of the FRR at `threshold`, resampling people (one person's scores move together)."""
+    if not len(genuine):
+        return [0.0, 1.0]
+    people, person = np.unique(persons, return_inverse=True)
+    refused = np.bincount(person, weights=genuine > threshold, minlength=len(people))
+    scored = np.bincount(person, minlength=len(people))
+    draws = np.random.default_rng(SAMPLE_SEED).multinomial(len(people), np.full(len(people), 1 / len(people)),
+                                                           size=BOOTSTRAP_DRAWS)
+    rates = (draws @ refused) / np.maximum(draws @ scored, 1)
+    low, high = np.quantile(rates, [0.025, 0.975])
+    return [float(low), float(high)]
 
 
 def _face_only(data: CalibrationData, scores: dict, target_far: float, card: OpenSetCard | None) -> dict:
@@ -134,6 +151,8 @@ def _face_only(data: CalibrationData, scores: dict, target_far: float, card: Ope
         "basis": "door: strictest of " + ", ".join(n for n, e in estimates.items() if e["applicable"] or not resolvable)
                  + " (FPIR bound at the gallery's size; the gallery gives genuine scores only)",
         "estimated_far": max(applicable), "estimated_frr": 1.0 - _rate_at(genuine, threshold),
+        "estimated_frr_95": frr_interval(genuine, scores["door_genuine_person"], threshold),
+        "estimated_far_95": None if card is None else card.search_interval(threshold, templates),
         "resolvable": resolvable,
         "estimates": {name: {"threshold": e["threshold"], "fpir_at_recommendation": at[name],
                              "applicable": e["applicable"], "count": e["count"]} for name, e in estimates.items()},

@@ -20,6 +20,7 @@ import numpy as np
 class OpenSetCard:
     thresholds: np.ndarray  # ascending distances
     fmr_upper: np.ndarray  # held-out person-level FMR at each threshold, upper bootstrap-by-person bound
+    fmr: np.ndarray  # the same, measured (the centre of the interval the bound tops)
     same_person_max: float  # photos farther apart are not accepted as one person
     source: str
     templates_per_person: int = 3
@@ -32,7 +33,7 @@ class OpenSetCard:
             return None
         rates = section["person_fmr"]
         return cls(np.asarray(rates["thresholds"], float), np.asarray(rates["fmr_upper"], float),
-                   float(section["same_person_max"]), str(section.get("source", "")),
+                   np.asarray(rates["fmr"], float), float(section["same_person_max"]), str(section.get("source", "")),
                    int(rates["templates_per_person"]), float(section.get("frame_offset", 0.0)))
 
     def people(self, templates: int) -> int:
@@ -44,6 +45,12 @@ class OpenSetCard:
     def search_rate(self, threshold: float, templates: int) -> float:
         """Bound on the chance that a stranger is within `threshold` of someone in a gallery of `templates`."""
         return search_bound(self.fmr_at(threshold), self.people(templates))
+
+    def search_interval(self, threshold: float, templates: int) -> list[float]:
+        """[measured, upper bound] of the stranger rate at this gallery size: the held-out rate and the
+        97.5th percentile of its person bootstrap, both through FPIR ~ 1 - (1 - FMR)^N."""
+        measured = float(np.interp(threshold, self.thresholds, self.fmr))
+        return [float(search_bound(measured, self.people(templates))), self.search_rate(threshold, templates)]
 
     def threshold_for(self, rate: float, templates: int) -> float:
         """The largest tabulated threshold whose search bound at this gallery size stays within rate."""
