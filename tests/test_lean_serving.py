@@ -20,7 +20,7 @@ from app.core.settings import Settings
 from app.face.decode import decode_image
 from app.face.factory import build_detector
 from app.face.onnx_backend import GraphMismatch, verified
-from tests.helpers import ADMIN_KEY, CELEBA, REPO_ROOT, photos, read, two_faces, validation_people
+from tests.helpers import ADMIN_KEY, CELEBA, LFW, REPO_ROOT, photos, read, two_faces, validation_people
 
 NO_TORCH_SERVER = textwrap.dedent("""
     import importlib.abc, json, sys, warnings
@@ -126,20 +126,28 @@ def _nearest(boxes: np.ndarray, centre: np.ndarray) -> np.ndarray:
 
 
 def test_onet_is_shown_about_the_box_mtcnn_would_show_it() -> None:
+    """The moved BlazeFace box overlaps the box MTCNN's R-Net hands O-Net better than the raw one.
+    R-Net gives several boxes per face and O-Net keeps its best, so one photo's box wanders by
+    ~0.05 of the side: medians over held-out photos."""
     pytest.importorskip("torch")
+    from app.face.blazeface import overlap
     from app.face.detect import FaceDetector
     from app.face.lean_detector import onet_boxes
     from app.face.onet import square
 
     lean, mtcnn = build_detector(Settings(), threads=2), FaceDetector()
-    for image in _door_images():
-        proposals = np.stack([p.box for p in lean._blazeface.propose(image)])
-        target = square(max(mtcnn.detect(image), key=lambda d: d.size).box[None])[0]
-        side, centre = target[2] - target[0], (target[:2] + target[2:]) / 2
-        moved, raw = _nearest(onet_boxes(proposals), centre), _nearest(square(proposals), centre)
-        assert np.linalg.norm((moved[:2] + moved[2:]) / 2 - centre) < 0.08 * side
-        assert abs((moved[2] - moved[0]) / side - 1) < 0.12
-        assert (raw[2] - raw[0]) / side < 0.93  # BlazeFace's own box is tighter than what O-Net expects
+    people = [(name, LFW) for name in validation_people(LFW, 12)] + [(name, CELEBA) for name in validation_people(CELEBA, 6)]
+    images = [decode_image(read(p), 10**8, 10**9) for name, dataset in people for p in photos(name, dataset)[:2]]
+    moved, raw = [], []
+    for image in images:
+        found, proposals = mtcnn.detect_with_onet_inputs(image), lean._blazeface.propose(image)
+        if not found or not proposals:
+            continue
+        target = max(found, key=lambda face_and_box: face_and_box[0].size)[1]
+        moved.append(overlap(target, onet_boxes(np.stack([p.box for p in proposals]))).max())
+        raw.append(overlap(target, square(np.stack([p.box for p in proposals]))).max())
+    assert len(moved) >= 30
+    assert np.median(moved) > 0.78 and np.median(moved) > np.median(raw) + 0.04
 
 
 def test_same_decisions_as_the_torch_encoder_on_real_photos() -> None:

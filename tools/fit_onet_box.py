@@ -3,8 +3,9 @@
 O-Net was trained on R-Net's boxes; the serving detector shows it BlazeFace's instead, moved
 by a fixed centre shift and side ratio (app/face/lean_detector.py: ONET_BOX_SHIFT,
 ONET_BOX_SCALE). This prints the median of that shift and ratio between BlazeFace's squared
-box and MTCNN's squared face box on training-side photos of both dev sets, the BlazeFace box
-matched by nearest centre. Needs facegate[train] (MTCNN on PyTorch) and dlib-bin (the photo
+box and the box MTCNN showed O-Net for the same face (R-Net's refined, squared box whose O-Net
+refinement became MTCNN's face) on training-side photos of both dev sets,
+the BlazeFace box matched by nearest centre. Needs facegate[train] (MTCNN on PyTorch) and dlib-bin (the photo
 sampling of tools/fit_mtcnn_template.py). Usage:
     python tools/fit_onet_box.py ../shared/data --photos 300
 """
@@ -27,11 +28,11 @@ from app.face.quality import select_training_face
 from tools.fit_mtcnn_template import read, sample
 
 
-def box_offset(blazeface: np.ndarray, mtcnn_box: np.ndarray) -> np.ndarray | None:
-    """(dx, dy, ratio) of MTCNN's squared box against the nearest squared BlazeFace box, or None."""
+def box_offset(blazeface: np.ndarray, onet_box: np.ndarray) -> np.ndarray | None:
+    """(dx, dy, ratio) of the box O-Net was shown against the nearest squared BlazeFace box, or None."""
     boxes = square(blazeface)
     centres = (boxes[:, :2] + boxes[:, 2:]) / 2
-    target = square(mtcnn_box[None])[0]
+    target = square(onet_box[None])[0]
     centre = (target[:2] + target[2:]) / 2
     k = int(np.argmin(np.linalg.norm(centres - centre, axis=1)))
     side = boxes[k, 2] - boxes[k, 0]
@@ -55,9 +56,11 @@ def main() -> None:
     rows = []
     for photo in sample(args.data_root, 0, args.photos, seed=5):
         image = Image.fromarray(read(photo))
-        face, proposals = select_training_face(mtcnn.detect(image), image.size), blazeface.propose(image)
+        found = mtcnn.detect_with_onet_inputs(image)
+        face, proposals = select_training_face([f for f, _ in found], image.size), blazeface.propose(image)
         if face is not None and proposals:
-            row = box_offset(np.stack([p.box for p in proposals]), face.box)
+            shown = next(box for f, box in found if f is face)
+            row = box_offset(np.stack([p.box for p in proposals]), shown)
             if row is not None:
                 rows.append(row)
     rows = np.asarray(rows)

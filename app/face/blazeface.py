@@ -42,7 +42,8 @@ class Proposal:
     score: float
 
 
-def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+def overlap(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Intersection over union of one (4,) box with each of (N, 4) boxes."""
     lo = np.maximum(box[:2], boxes[:, :2])
     hi = np.minimum(box[2:], boxes[:, 2:])
     inner = np.prod(np.clip(hi - lo, 0, None), axis=1)
@@ -60,7 +61,7 @@ def blend_overlaps(boxes: np.ndarray, scores: np.ndarray, iou: float = BLEND_IOU
     for i in range(len(boxes)):
         if not left[i]:
             continue
-        members = left & (_iou(boxes[i], boxes) >= iou)
+        members = left & (overlap(boxes[i], boxes) >= iou)
         members[i] = True
         left &= ~members
         weights = scores[members]

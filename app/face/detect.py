@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import facenet_pytorch.models.utils.detect_face as mtcnn_stages
 from facenet_pytorch import MTCNN
 from PIL import Image
 
@@ -41,6 +42,29 @@ class FaceDetector:
     def detect(self, image: Image.Image) -> list[Detection]:
         """All faces found, most probable first."""
         return self.detect_many([image])[0]
+
+    def detect_with_onet_inputs(self, image: Image.Image) -> list[tuple[Detection, np.ndarray]]:
+        """detect(), each face with the (4,) box MTCNN's O-Net was shown for it (R-Net's squared
+        box, in photo pixels). The serving detector places its O-Net box where these
+        fall (tools/fit_onet_box.py)."""
+        refinements, original = [], mtcnn_stages.bbreg
+
+        def recording(boxes: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+            shown = boxes[:, :4].clone()
+            refined = original(boxes, offsets)  # in place
+            refinements.append((shown.numpy(), refined[:, :4].numpy().copy()))
+            return refined
+
+        mtcnn_stages.bbreg = recording
+        try:
+            faces = self.detect(image)
+        finally:
+            mtcnn_stages.bbreg = original
+        if not faces:
+            return []
+        shown, refined = refinements[-1]  # the third stage's: O-Net's refinement of R-Net's boxes
+        scale = min(1.0, self.max_side / max(image.size))
+        return [(face, shown[np.argmin(np.abs(refined / scale - face.box).sum(1))] / scale) for face in faces]
 
     def detect_many(self, images: list[Image.Image]) -> list[list[Detection]]:
         """detect() for each image; photos of one size go through MTCNN as one batch (~20% cheaper

@@ -8,10 +8,10 @@ figure MTCNN reports, so the quality gate keeps its meaning; BlazeFace's own sco
 decides which boxes O-Net sees.
 
 O-Net was trained to refine R-Net's boxes, and BlazeFace's squared box sits lower and tighter
-than those: MTCNN's squared face box is ~17% larger and centred ~9% of the side higher
-(median over training-side dev photos, tools/fit_onet_box.py). O-Net placed on the raw box
-gives landmarks ~3% of the face away from MTCNN's and costs held-out accuracy, so the landmarks
-come from a second O-Net run on each box moved by that fixed amount (models/README.md has the
+than those: the R-Net box MTCNN shows O-Net for a face is ~12% larger and centred ~7% of the
+side higher (median over training-side dev photos, tools/fit_onet_box.py). O-Net placed on the
+raw box gives landmarks away from MTCNN's and costs held-out accuracy, so the landmarks come
+from a second O-Net run on each box moved by that fixed amount (models/README.md has the
 figures); probability and box still come from BlazeFace's own box.
 """
 from __future__ import annotations
@@ -26,10 +26,10 @@ from app.face.detection import Detection
 from app.face.onet import ONet, square
 
 MAX_PROPOSALS = 8  # O-Net looks at most at this many boxes per photo (best BlazeFace scores)
-# Where O-Net's input box sits relative to BlazeFace's squared box: centre shift (x, y) and
-# side ratio, in units of the side (tools/fit_onet_box.py).
-ONET_BOX_SHIFT = (-0.0071, -0.0877)
-ONET_BOX_SCALE = 1.171
+# Where R-Net's box (O-Net's input in MTCNN) sits relative to BlazeFace's squared box: centre
+# shift (x, y) and side ratio, in units of the side (tools/fit_onet_box.py).
+ONET_BOX_SHIFT = (-0.0095, -0.0712)
+ONET_BOX_SCALE = 1.1204
 
 
 def onet_boxes(proposals: np.ndarray, shift: tuple[float, float] = ONET_BOX_SHIFT,
