@@ -214,6 +214,11 @@ def test_a_fault_during_verification_is_audited_as_internal_error(client: TestCl
     assert len(events) == 1 and events[0]["door_id"] == door and events[0]["decision"] == "reject"
 
 
+def test_calibrating_an_empty_gallery_is_not_enough_data(client: TestClient) -> None:
+    answer = client.post("/v1/admin/calibrate", headers=ADMIN, json={})
+    assert (answer.status_code, answer.json()["detail"]["reason"]) == (422, "not_enough_data")
+
+
 def test_the_body_caps_follow_the_settings(tmp_path: Path, database_url: str) -> None:
     from app.main import create_app
     from tests.helpers import make_settings
