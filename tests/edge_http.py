@@ -68,6 +68,21 @@ def _read_answer(sock: socket.socket) -> tuple[int, dict]:
     return status, json.loads(rest[:length]) if length else {}
 
 
+def multipart(boundary: str, files: int, file_bytes: int) -> Iterable[bytes]:
+    """A well-formed enrolment form (a name, `files` image parts of `file_bytes`), made as it is sent."""
+    yield f'--{boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nMallory\r\n'.encode()
+    for i in range(files):
+        yield (f'--{boundary}\r\nContent-Disposition: form-data; name="images"; filename="{i}.jpg"\r\n'
+               f"Content-Type: image/jpeg\r\n\r\n").encode()
+        yield from zeros(file_bytes)
+        yield b"\r\n"
+    yield f"--{boundary}--\r\n".encode()
+
+
+def length(body: Iterable[bytes]) -> int:
+    return sum(len(piece) for piece in body)
+
+
 def zeros(total: int, piece: int = CHUNK) -> Iterable[bytes]:
     """`total` bytes of body, made as they are sent (nothing of that size is ever held)."""
     block = b"\0" * piece

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from app.core.ids import MAX_ID
-from tests.edge_http import CHUNK, send_until_answered, zeros
+from tests.edge_http import CHUNK, length, multipart, send_until_answered, zeros
 from tests.helpers import (
     ADMIN,
     ADMIN_KEY,
@@ -41,30 +41,20 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             yield url
 
 
-def _multipart(boundary: str, files: int, file_bytes: int) -> Iterable[bytes]:
-    """A form with a name and `files` image parts, produced as it is sent."""
-    yield f'--{boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nMallory\r\n'.encode()
-    for i in range(files):
-        yield (f'--{boundary}\r\nContent-Disposition: form-data; name="images"; filename="{i}.jpg"\r\n'
-               f"Content-Type: image/jpeg\r\n\r\n").encode()
-        yield from zeros(file_bytes)
-        yield b"\r\n"
-    yield f"--{boundary}--\r\n".encode()
-
-
 FORM = {"Content-Type": "multipart/form-data; boundary=xyz"}
 
 
 def test_an_upload_without_a_key_is_answered_before_its_body_is_read(live: str) -> None:
-    declared = send_until_answered(live, "POST", "/v1/people", {**FORM, "Content-Length": str(100 * MiB)},
-                                   zeros(100 * MiB))
+    size = length(multipart("xyz", 1, 100 * MiB))  # under the route's cap: only the key can refuse it
+    declared = send_until_answered(live, "POST", "/v1/people", {**FORM, "Content-Length": str(size)},
+                                   multipart("xyz", 1, 100 * MiB))
     assert (declared.status, declared.body["detail"]["reason"]) == (401, "unauthenticated")
     assert declared.sent < SLACK
-    streamed = send_until_answered(live, "POST", "/v1/people", FORM, zeros(300 * MiB), chunked=True)
+    streamed = send_until_answered(live, "POST", "/v1/people", FORM, multipart("xyz", 1, 300 * MiB), chunked=True)
     assert (streamed.status, streamed.body["detail"]["reason"]) == (401, "unauthenticated")
     assert streamed.sent < SLACK
     wrong = send_until_answered(live, "POST", "/v1/access/verify", {**FORM, "Authorization": "Bearer nope"},
-                                zeros(300 * MiB), chunked=True)
+                                multipart("xyz", 1, 300 * MiB), chunked=True)
     assert (wrong.status, wrong.body["detail"]["reason"]) == (401, "invalid_key")
     assert wrong.sent < SLACK
 
@@ -76,14 +66,16 @@ def test_a_key_of_the_wrong_role_is_refused_before_the_body(live: str) -> None:
     created = httpx.post(f"{live}/v1/admin/keys", headers=ADMIN, json={"role": "terminal", "name": "t",
                                                                        "door_id": door}, timeout=30)
     terminal = {"Authorization": f"Bearer {created.json()['key']}"}
-    answer = send_until_answered(live, "POST", "/v1/people", {**FORM, **terminal}, zeros(300 * MiB), chunked=True)
+    answer = send_until_answered(live, "POST", "/v1/people", {**FORM, **terminal}, multipart("xyz", 1, 300 * MiB),
+                                 chunked=True)
     assert (answer.status, answer.body["detail"]["reason"]) == (403, "forbidden")
     assert answer.sent < SLACK
 
 
 def test_a_declared_length_over_the_routes_cap_is_refused_unread_with_the_sizes(live: str) -> None:
-    answer = send_until_answered(live, "POST", "/v1/people", {**FORM, "Content-Length": str(300 * MiB)},
-                                 zeros(300 * MiB))
+    size = length(multipart("xyz", 1, 300 * MiB))
+    answer = send_until_answered(live, "POST", "/v1/people", {**FORM, "Content-Length": str(size)},
+                                 multipart("xyz", 1, 300 * MiB))
     assert answer.status == 413 and answer.body["detail"]["reason"] == "request_too_large"
     assert "300.0 MB" in answer.body["detail"]["message"]  # the real size, and the route's cap
     assert re.search(r"at most \d+\.\d MB", answer.body["detail"]["message"])
@@ -103,7 +95,7 @@ def test_too_many_files_are_refused_before_the_rest_are_read(live: str) -> None:
     import httpx
 
     answer = send_until_answered(live, "POST", "/v1/people",
-                                 {"Authorization": f"Bearer {ADMIN_KEY}", **FORM}, _multipart("xyz", 150, MiB),
+                                 {"Authorization": f"Bearer {ADMIN_KEY}", **FORM}, multipart("xyz", 150, MiB),
                                  chunked=True)
     assert answer.status == 422 and answer.body["detail"]["reason"] == "invalid_request"
     assert "Maximum number of files is 20" in answer.body["detail"]["message"]
