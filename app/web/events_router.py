@@ -51,7 +51,8 @@ def _still_signed_in(request: Request) -> bool:
 
 @router.get("/stream", summary="New access events as they happen (text/event-stream)",
             responses={200: {"content": {"text/event-stream": {}}}})
-async def stream(request: Request, door_id: RowId | None = None, decision: str | None = Query(None, pattern="^(admit|reject)$"),
+async def stream(request: Request, door_id: RowId | None = None,
+                 decision: str | None = Query(None, pattern="^(admit|reject)$"),
                  last_event_id: str | None = Header(None), runtime: Runtime = Depends(get_runtime)) -> StreamingResponse:
     resumable = last_event_id is not None and last_event_id.isdigit() and int(last_event_id) <= MAX_ID
     after = int(last_event_id) if resumable else await run_in_threadpool(_latest_id, runtime)
