@@ -8,11 +8,13 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
 from app.core.ids import MAX_ID
+from app.main import create_app
 from tests.edge_http import CHUNK, length, multipart, send_until_answered, zeros
 from tests.helpers import (
     ADMIN,
@@ -20,6 +22,7 @@ from tests.helpers import (
     REPO_ROOT,
     default_door,
     fresh_database,
+    make_settings,
     make_key,
     photos,
     read,
@@ -60,8 +63,6 @@ def test_an_upload_without_a_key_is_answered_before_its_body_is_read(live: str) 
 
 
 def test_a_key_of_the_wrong_role_is_refused_before_the_body(live: str) -> None:
-    import httpx
-
     door = server_door(live)
     created = httpx.post(f"{live}/v1/admin/keys", headers=ADMIN, json={"role": "terminal", "name": "t",
                                                                        "door_id": door}, timeout=30)
@@ -92,8 +93,6 @@ def test_a_chunked_body_past_the_cap_is_cut_off(live: str) -> None:
 
 
 def test_too_many_files_are_refused_before_the_rest_are_read(live: str) -> None:
-    import httpx
-
     answer = send_until_answered(live, "POST", "/v1/people",
                                  {"Authorization": f"Bearer {ADMIN_KEY}", **FORM}, multipart("xyz", 150, MiB),
                                  chunked=True)
@@ -212,9 +211,6 @@ def test_calibrating_an_empty_gallery_is_not_enough_data(client: TestClient) -> 
 
 
 def test_the_body_caps_follow_the_settings(tmp_path: Path, database_url: str) -> None:
-    from app.main import create_app
-    from tests.helpers import make_settings
-
     settings = make_settings(tmp_path, database_url, max_upload_bytes=MiB, max_images_per_enrollment=2)
     with TestClient(create_app(settings)) as small:
         three = small.post("/v1/people", headers=ADMIN, data={"name": "Ann"},
