@@ -219,3 +219,10 @@ def test_the_body_caps_follow_the_settings(tmp_path: Path, database_url: str) ->
         big = small.post("/v1/people", headers=ADMIN, data={"name": "Ann"},
                          files=[("images", ("a.jpg", b"x" * (4 * MiB), "image/jpeg"))])
         assert big.status_code == 413 and big.json()["detail"]["reason"] == "request_too_large"
+
+
+def test_every_operation_with_a_body_documents_its_413(client: TestClient) -> None:
+    operations = [op for ops in client.get("/openapi.json").json()["paths"].values() for op in ops.values()
+                  if "requestBody" in op]
+    assert len(operations) >= 10
+    assert all("request_too_large" in op["responses"]["413"]["description"] for op in operations)
