@@ -13,6 +13,7 @@ from sqlalchemy import text
 from app.access.router import router as access_router
 from app.admin.keys import router as keys_router
 from app.admin.router import router as admin_router
+from app.core.edge import install_edge
 from app.core.errors import install_error_handlers
 from app.core.observability import GALLERY_REVISION, GALLERY_TEMPLATES, RequestContextMiddleware, configure_logging
 from app.core.settings import Settings, get_settings
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime.db.engine.dispose()
 
     app = FastAPI(title="facegate", version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
+    install_edge(app, settings)
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     app.include_router(people_router)

@@ -6,6 +6,8 @@ from starlette.concurrency import run_in_threadpool
 
 from app.access import service
 from app.access.schemas import PersonRef, VerifyOut
+from app.core.edge import EdgeRoute, accepts_files
+from app.core.ids import RowId
 from app.core.observability import DECISIONS
 from app.core.reasons import IMAGE_COUNT, WRONG_DOOR, DomainError
 from app.core.sessions import SessionDep
@@ -14,13 +16,14 @@ from app.keys.auth import record_refusal, require
 from app.keys.models import AUTH_FORBIDDEN, TERMINAL, ApiKey
 from app.runtime import RuntimeDep
 
-router = APIRouter(prefix="/v1/access", tags=["access"])
+router = APIRouter(route_class=EdgeRoute, prefix="/v1/access", tags=["access"])
 
 
 @router.post("/verify", response_model=VerifyOut)
+@accepts_files(1 + MAX_FRAMES)  # `image`, or up to MAX_FRAMES `images`
 async def verify(request: Request, runtime: RuntimeDep, session: SessionDep, image: UploadFile | None = File(None),
                  images: list[UploadFile] | None = File(None), badge_id: str | None = Form(None),
-                 door_id: int | None = Form(None), key: ApiKey = Depends(require(TERMINAL))) -> VerifyOut:
+                 door_id: RowId | None = Form(None), key: ApiKey = Depends(require(TERMINAL))) -> VerifyOut:
     """`image` (one photo) or `images` (1..5 frames of one person, fused by quality)."""
     frames = ([image] if image is not None else []) + (images or [])
     if not 1 <= len(frames) <= MAX_FRAMES:

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from app.access.crops import keep_crop
 from app.access.models import AccessEvent
 from app.core import clock
-from app.core.reasons import DOOR_REQUIRED, WRONG_DOOR, DomainError
+from app.core.reasons import DOOR_REQUIRED, INTERNAL_ERROR, WRONG_DOOR, DomainError
 from app.doors.models import BADGE_MODE, Door
 from app.doors.service import Thresholds, get_door
-from app.face.errors import IMAGE_TOO_LARGE, NOT_AN_IMAGE, FaceRejected
+from app.face.errors import IMAGE_TOO_LARGE, IMAGE_TOO_SMALL, NOT_AN_IMAGE, FaceRejected
 from app.face.frames import fuse
 from app.face.pipeline import FaceChip
 from app.face.worker import FaceWorker
@@ -28,6 +28,9 @@ from app.rights import check as rights
 
 if TYPE_CHECKING:
     from app.runtime import Runtime
+
+# Photos the door cannot even look at: audited, then answered 4xx with the event id.
+UNREADABLE = (NOT_AN_IMAGE, IMAGE_TOO_LARGE, IMAGE_TOO_SMALL)
 
 ADMITTED = "admitted"
 NO_MATCH = "no_match"
@@ -131,6 +134,17 @@ def _badge_decision(session: Session, gallery: Gallery, face: FaceChip, vector: 
                     template_id=nearest[0].template_id if matched else None)
 
 
+def _photo_decision(session: Session, verifier: Verifier, images: list[bytes], holder: Person | None, mode: str,
+                    threshold: float) -> tuple[Decision, DomainError | None]:
+    """The decision on the photos, and the error to answer with when they cannot be looked at."""
+    result, _ = fuse(verifier.face_worker.analyze(images))
+    if isinstance(result, FaceRejected):
+        return Decision(result.reason, mode), result if result.reason in UNREADABLE else None
+    if holder is not None:
+        return _badge_decision(session, verifier.gallery, result.face, result.vector, holder, threshold), None
+    return _face_decision(session, verifier.gallery, result.face, result.vector, threshold), None
+
+
 def verify(session: Session, verifier: Verifier, key: ApiKey, images: list[bytes], badge_id: str | None,
            door_id: int | None) -> tuple[Decision, AccessEvent, float]:
     """Decide on one photo or several frames of one person (fused), and always write the audit
@@ -148,15 +162,14 @@ def verify(session: Session, verifier: Verifier, key: ApiKey, images: list[bytes
     elif badge_id and holder is None:
         decision = Decision(UNKNOWN_BADGE, "badge")
     else:
-        result, _ = fuse(verifier.face_worker.analyze(images))
-        if isinstance(result, FaceRejected):
-            decision = Decision(result.reason, mode)
-            if result.reason in (NOT_AN_IMAGE, IMAGE_TOO_LARGE):
-                error = result
-        elif holder is not None:
-            decision = _badge_decision(session, verifier.gallery, result.face, result.vector, holder, threshold)
-        else:
-            decision = _face_decision(session, verifier.gallery, result.face, result.vector, threshold)
+        try:
+            decision, error = _photo_decision(session, verifier, images, holder, mode, threshold)
+        except Exception:  # a fault of ours: audited, then answered 500 by app/core/errors.py
+            session.rollback()
+            latency = (time.perf_counter() - started) * 1000
+            record(session, verifier.model_id, key, door, badge_id, Decision(INTERNAL_ERROR, mode), threshold,
+                   latency, instant)
+            raise
     decision = _apply_rights(session, verifier, decision, door, instant)
     latency = (time.perf_counter() - started) * 1000
     event = record(session, verifier.model_id, key, door, badge_id, decision, threshold, latency, instant)

@@ -77,7 +77,7 @@ def _nearest_own_and_other(persons: np.ndarray, vectors: np.ndarray,
     """For each probe template, the nearest other template of its person and of anyone else."""
     n = len(persons)
     own, other = np.full(len(probes), np.inf), np.full(len(probes), np.inf)
-    step = max(1, BLOCK_FLOATS // n)
+    step = max(1, BLOCK_FLOATS // max(n, 1))  # an empty gallery has no probes either
     for s in range(0, len(probes), step):
         block = probes[s:s + step]
         distances = ip_to_l2(vectors[block] @ vectors.T)

@@ -8,13 +8,15 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.edge import EdgeRoute
+from app.core.ids import RowId
 from app.core.sessions import SessionDep
 from app.keys import service
 from app.keys.auth import require
 from app.keys.models import ADMIN, ApiKey
 from app.runtime import RuntimeDep
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require(ADMIN))])
+router = APIRouter(route_class=EdgeRoute, prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require(ADMIN))])
 
 
 class KeyIn(BaseModel):
@@ -54,7 +56,7 @@ def list_keys(session: SessionDep) -> list[KeyOut]:
 
 
 @router.delete("/keys/{key_id}", status_code=204)
-def revoke_key(key_id: int, session: SessionDep, caller: ApiKey = Depends(require(ADMIN))) -> Response:
+def revoke_key(key_id: RowId, session: SessionDep, caller: ApiKey = Depends(require(ADMIN))) -> Response:
     service.revoke_key(session, key_id, actor_key_id=caller.id)
     return Response(status_code=204)
 

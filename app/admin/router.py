@@ -13,6 +13,8 @@ from app.admin.calibration import CalibrationData, calibrate
 from app.admin.calibration_plot import render_calibration
 from app.admin.schemas import CalibrateIn, DoorIn, DoorOut, DoorPatch, ThresholdChangeOut, ThresholdIn, ThresholdOut
 from app.core import clock
+from app.core.edge import EdgeRoute
+from app.core.ids import Offset, RowId
 from app.core.reasons import NOT_ENOUGH_DATA, DomainError
 from app.core.sessions import SessionDep
 from app.doors import service as doors
@@ -25,7 +27,7 @@ from app.rights import service as rights
 from app.rights.schedule import zone
 from app.runtime import Runtime, RuntimeDep
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require(ADMIN))])
+router = APIRouter(route_class=EdgeRoute, prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require(ADMIN))])
 
 
 @router.get("/threshold", response_model=ThresholdOut)
@@ -80,7 +82,7 @@ def post_calibrate(body: CalibrateIn, runtime: RuntimeDep, session: SessionDep,
 
 
 @router.get("/calibration.png")
-def calibration_png(runtime: RuntimeDep, session: SessionDep, door_id: int | None = None,
+def calibration_png(runtime: RuntimeDep, session: SessionDep, door_id: RowId | None = None,
                     target_far: float = Query(0.001, gt=0.0, lt=1.0)) -> Response:
     """The curve POST /calibrate reads, with the target, its recommendation and the threshold in force
     marked (also in the X-Target-Far, X-Recommended-Threshold and X-Current-Threshold headers)."""
@@ -92,16 +94,16 @@ def calibration_png(runtime: RuntimeDep, session: SessionDep, door_id: int | Non
 
 
 @router.get("/events", response_model=EventPage)
-def list_events(session: SessionDep, door_id: int | None = None, person_id: int | None = None,
+def list_events(session: SessionDep, door_id: RowId | None = None, person_id: RowId | None = None,
                 decision: str | None = None, reason: str | None = None, since: datetime | None = None,
-                until: datetime | None = None, offset: int = Query(0, ge=0),
+                until: datetime | None = None, offset: Offset = 0,
                 limit: int = Query(50, ge=1, le=500)) -> EventPage:
     rows, total = events.list_events(session, door_id, person_id, decision, reason, since, until, offset, limit)
     return EventPage(items=[EventOut.model_validate(e) for e in rows], total=total, offset=offset, limit=limit)
 
 
 @router.patch("/events/{event_id}", response_model=EventOut)
-def label_event(event_id: int, body: EventLabel, session: SessionDep) -> EventOut:
+def label_event(event_id: RowId, body: EventLabel, session: SessionDep) -> EventOut:
     return EventOut.model_validate(events.label_event(session, event_id, body.label))
 
 
@@ -124,7 +126,7 @@ def list_doors(session: SessionDep) -> list[DoorOut]:
 
 
 @router.patch("/doors/{door_id}", response_model=DoorOut)
-def patch_door(door_id: int, body: DoorPatch, session: SessionDep) -> DoorOut:
+def patch_door(door_id: RowId, body: DoorPatch, session: SessionDep) -> DoorOut:
     """Name and mode; the threshold changes through PUT /v1/admin/threshold so it is audited."""
     if body.time_zone is not None:
         zone(body.time_zone)
@@ -133,7 +135,7 @@ def patch_door(door_id: int, body: DoorPatch, session: SessionDep) -> DoorOut:
 
 
 @router.get("/doors/{door_id}/access")
-def door_access(door_id: int, runtime: RuntimeDep, session: SessionDep) -> dict:
+def door_access(door_id: RowId, runtime: RuntimeDep, session: SessionDep) -> dict:
     """Who may open this door now: active people within their validity with an open grant here."""
     door = doors.get_door(session, door_id)
     instant = clock.now()

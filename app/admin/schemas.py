@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.ids import RowId
+
 
 class ThresholdOut(BaseModel):
     threshold: float
@@ -17,7 +19,7 @@ class ThresholdOut(BaseModel):
 
 class ThresholdIn(BaseModel):
     threshold: float | None = Field(..., ge=0.0, le=2.0)
-    door_id: int | None = None
+    door_id: RowId | None = None
     reason: str | None = Field(None, max_length=500)
 
 
@@ -34,7 +36,7 @@ class ThresholdChangeOut(BaseModel):
 
 class CalibrateIn(BaseModel):
     target_far: float = Field(0.001, gt=0.0, lt=1.0)
-    door_id: int | None = None
+    door_id: RowId | None = None
     apply: bool = False
 
 

@@ -1,13 +1,31 @@
 """One error shape for the whole API: {"detail": {"reason": <machine code>, "message": <text>}}."""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException
 
-from app.core.reasons import HTTP_STATUS, INVALID_REQUEST, DomainError
+from app.core.reasons import (
+    BAD_REQUEST,
+    HTTP_STATUS,
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    REQUEST_TOO_LARGE,
+    DomainError,
+)
+
+log = logging.getLogger("facegate")
+# What Starlette itself answers (no route, wrong method, a body it cannot parse), in our words.
+_HTTP_REASONS = {404: (NOT_FOUND, "there is no such resource"),
+                 405: (METHOD_NOT_ALLOWED, "this resource does not take that method"),
+                 413: (REQUEST_TOO_LARGE, "the request body is too large")}
 
 
 def _body(reason: str, message: str, **extra: Any) -> dict:
@@ -25,3 +43,19 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg")} for e in exc.errors()]
         return JSONResponse(_body(INVALID_REQUEST, "the request is malformed", errors=errors),
                             status_code=HTTP_STATUS[INVALID_REQUEST])
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        reason, message = _HTTP_REASONS.get(exc.status_code, (BAD_REQUEST, str(exc.detail)))
+        return JSONResponse(_body(reason, message), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(DataError)
+    async def _unstorable(_: Request, exc: DataError) -> JSONResponse:  # nothing was committed
+        return JSONResponse(_body(INVALID_REQUEST, "a value cannot be stored: text with a NUL character, "
+                                  "or a number out of range"), status_code=HTTP_STATUS[INVALID_REQUEST])
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", extra={"path": request.url.path})
+        return JSONResponse(_body(INTERNAL_ERROR, "facegate failed to handle this request; it is logged"),
+                            status_code=500)

@@ -55,6 +55,15 @@ VALUE_TAKEN = "value_taken"
 DOOR_NAME_TAKEN = "door_name_taken"
 NAME_TAKEN = "name_taken"
 IN_USE = "in_use"
+# The request's edge (app/core/edge.py, app/core/errors.py)
+REQUEST_TOO_LARGE = "request_too_large"  # the body passes the route's cap
+BAD_REQUEST = "bad_request"  # a request HTTP itself cannot make sense of
+NOT_FOUND = "not_found"  # no such route
+METHOD_NOT_ALLOWED = "method_not_allowed"
+IMAGE_TOO_SMALL = "image_too_small"  # smaller than any face the detector can find
+# A fault of ours, never of the request: no DomainError carries it (every reason above is a 4xx);
+# the catch-all in app/core/errors.py answers it with 500, and a failed verification is audited with it.
+INTERNAL_ERROR = "internal_error"
 
 HTTP_STATUS: dict[str, int] = {
     UNAUTHENTICATED: 401, INVALID_KEY: 401, FORBIDDEN: 403, WRONG_DOOR: 403, DOOR_REQUIRED: 403, TOO_MANY_ATTEMPTS: 429,
@@ -67,6 +76,7 @@ HTTP_STATUS: dict[str, int] = {
     UNKNOWN_PERSON: 404, UNKNOWN_TEMPLATE: 404, UNKNOWN_DOOR: 404, UNKNOWN_EVENT: 404, UNKNOWN_RIGHTS_OBJECT: 404,
     UNKNOWN_KEY: 404, NO_EXPLANATION: 404, EXPLANATIONS_UNAVAILABLE: 409,
     DUPLICATE_PERSON: 409, EMPLOYEE_ID_TAKEN: 409, BADGE_ID_TAKEN: 409, VALUE_TAKEN: 409, DOOR_NAME_TAKEN: 409, NAME_TAKEN: 409, IN_USE: 409,
+    REQUEST_TOO_LARGE: 413, BAD_REQUEST: 400, NOT_FOUND: 404, METHOD_NOT_ALLOWED: 405, IMAGE_TOO_SMALL: 422,
 }
 
 

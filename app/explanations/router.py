@@ -3,18 +3,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
 
+from app.core.edge import EdgeRoute
+from app.core.ids import RowId
 from app.core.sessions import SessionDep
 from app.explanations.service import explain_event
 from app.keys.auth import require
 from app.keys.models import ADMIN
 from app.runtime import RuntimeDep
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require(ADMIN))])
+router = APIRouter(route_class=EdgeRoute, prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require(ADMIN))])
 
 
 @router.get("/events/{event_id}/explanation", response_class=Response,
             responses={200: {"content": {"image/png": {}}}})
-def event_explanation(event_id: int, runtime: RuntimeDep, session: SessionDep) -> Response:
+def event_explanation(event_id: RowId, runtime: RuntimeDep, session: SessionDep) -> Response:
     """PNG: probe crop | template crop | probe under its per-cell cosine similarity to the template.
     The headers name the template and its person."""
     found = explain_event(session, runtime.settings.model_card, runtime.data_keys, event_id)

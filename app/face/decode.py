@@ -18,7 +18,7 @@ def decode_image(data: bytes, max_bytes: int, max_pixels: int) -> Image.Image:
     if not data:
         raise FaceRejected(NOT_AN_IMAGE, "the upload is empty")
     if len(data) > max_bytes:
-        raise FaceRejected(IMAGE_TOO_LARGE, f"the file is {len(data)} bytes; the limit is {max_bytes}")
+        raise FaceRejected(IMAGE_TOO_LARGE, f"the file is over the limit of {max_bytes / 2**20:.1f} MB")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -34,6 +34,6 @@ def decode_image(data: bytes, max_bytes: int, max_pixels: int) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise FaceRejected(IMAGE_TOO_LARGE, "the image has too many pixels") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise FaceRejected(NOT_AN_IMAGE, f"the file is not a readable image ({type(exc).__name__})") from exc
+        raise FaceRejected(NOT_AN_IMAGE, "the file is not a readable image (JPEG, PNG, ...)") from exc
     image = ImageOps.exif_transpose(image)
     return image.convert("RGB") if image.mode != "RGB" else image

@@ -5,6 +5,7 @@ from app.core.reasons import (  # noqa: F401 - the photo reasons, named where fa
     FACE_TOO_BLURRY,
     FACE_TOO_SMALL,
     IMAGE_TOO_LARGE,
+    IMAGE_TOO_SMALL,
     MULTIPLE_FACES,
     NO_FACE,
     NOT_AN_IMAGE,

@@ -11,7 +11,7 @@ from app.face.align import align_face
 from app.face.decode import decode_image
 from app.face.detection import Detection
 from app.face.encoder import Encoder
-from app.face.errors import FaceRejected
+from app.face.errors import IMAGE_TOO_SMALL, FaceRejected
 from app.face.quality import QualityPolicy, select_door_face, select_training_face, sharpness
 
 
@@ -60,11 +60,20 @@ class FacePipeline:
         decoded: list[Image.Image | FaceRejected] = []
         for data in photos:
             try:
-                decoded.append(decode_image(data, self.max_bytes, self.max_pixels))
+                decoded.append(self._door_image(data))
             except FaceRejected as exc:
                 decoded.append(exc)
         found = iter(self.detector.detect_many([d for d in decoded if isinstance(d, Image.Image)]))
         return [d if isinstance(d, FaceRejected) else self._usable_chip(d, next(found)) for d in decoded]
+
+    def _door_image(self, data: bytes) -> Image.Image:
+        """A decoded photo big enough to hold a face the quality gate would accept."""
+        image = decode_image(data, self.max_bytes, self.max_pixels)
+        least = self.policy.min_face_px
+        if min(image.size) < least:
+            raise FaceRejected(IMAGE_TOO_SMALL, f"the image is {image.width}x{image.height} px; a usable face "
+                               f"needs at least {least} px, so both sides must be at least {least} px")
+        return image
 
     def _usable_chip(self, image: Image.Image, faces: list[Detection]) -> FaceChip | FaceRejected:
         try:

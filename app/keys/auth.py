@@ -1,5 +1,9 @@
 """The authentication dependency: a bearer API key whose role allows the route. Failures are
-rate-limited per client address and every 401/403 is recorded as a security event."""
+rate-limited per client address and every 401/403 is recorded as a security event.
+
+The check also runs before the request body is read (its `before_body` hook, called by
+app/core/edge.py), so a caller without a valid key never gets an upload read; the key found
+then is kept on the request for the dependency itself."""
 from __future__ import annotations
 
 from fastapi import Depends, Request
@@ -28,6 +32,9 @@ def _refuse(request: Request, reason: str, message: str, kind: str = AUTH_FAILED
 
 
 def _authenticate(request: Request) -> ApiKey:
+    checked = getattr(request.state, "api_key", None)  # found before the body was read
+    if checked is not None:
+        return checked
     runtime = request.app.state.runtime
     client = client_address(request)
     wait = runtime.auth_limiter.retry_after(client)
@@ -56,4 +63,8 @@ def require(*roles: str):  # noqa: ANN201 - a FastAPI dependency
                           AUTH_FORBIDDEN, key.id)
         return key
 
+    def before_body(request: Request) -> None:
+        request.state.api_key = dependency(request, _authenticate(request))
+
+    dependency.before_body = before_body  # type: ignore[attr-defined]
     return dependency

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
 
+from app.core.edge import EdgeRoute
+from app.core.ids import RowId
 from app.core.sessions import SessionDep
 from app.keys.auth import require
 from app.keys.models import ADMIN, ENROLL
@@ -21,7 +23,7 @@ from app.rights.schemas import (
     SchedulePut,
 )
 
-router = APIRouter(prefix="/v1/admin", tags=["rights"])
+router = APIRouter(route_class=EdgeRoute, prefix="/v1/admin", tags=["rights"])
 admin = [Depends(require(ADMIN))]
 
 
@@ -36,29 +38,29 @@ def list_groups(session: SessionDep) -> list[GroupOut]:
 
 
 @router.patch("/groups/{group_id}", response_model=GroupOut, dependencies=admin)
-def update_group(group_id: int, body: GroupPatch, session: SessionDep) -> GroupOut:
+def update_group(group_id: RowId, body: GroupPatch, session: SessionDep) -> GroupOut:
     return GroupOut.model_validate(service.update_group(session, group_id, body))
 
 
 @router.delete("/groups/{group_id}", status_code=204, dependencies=admin)
-def delete_group(group_id: int, session: SessionDep, cascade: bool = False) -> Response:
+def delete_group(group_id: RowId, session: SessionDep, cascade: bool = False) -> Response:
     service.delete_group(session, group_id, cascade)
     return Response(status_code=204)
 
 
 @router.get("/groups/{group_id}/members", response_model=list[int], dependencies=[Depends(require(ENROLL))])
-def list_members(group_id: int, session: SessionDep) -> list[int]:
+def list_members(group_id: RowId, session: SessionDep) -> list[int]:
     return service.members(session, group_id)
 
 
 @router.put("/groups/{group_id}/members/{person_id}", status_code=204, dependencies=[Depends(require(ENROLL))])
-def add_member(group_id: int, person_id: int, session: SessionDep) -> Response:
+def add_member(group_id: RowId, person_id: RowId, session: SessionDep) -> Response:
     service.add_member(session, group_id, person_id)
     return Response(status_code=204)
 
 
 @router.delete("/groups/{group_id}/members/{person_id}", status_code=204, dependencies=[Depends(require(ENROLL))])
-def remove_member(group_id: int, person_id: int, session: SessionDep) -> Response:
+def remove_member(group_id: RowId, person_id: RowId, session: SessionDep) -> Response:
     service.remove_member(session, group_id, person_id)
     return Response(status_code=204)
 
@@ -74,12 +76,12 @@ def list_schedules(session: SessionDep) -> list[ScheduleOut]:
 
 
 @router.put("/schedules/{schedule_id}", response_model=ScheduleOut, dependencies=admin)
-def replace_schedule(schedule_id: int, body: SchedulePut, session: SessionDep) -> ScheduleOut:
+def replace_schedule(schedule_id: RowId, body: SchedulePut, session: SessionDep) -> ScheduleOut:
     return ScheduleOut.model_validate(service.replace_schedule(session, schedule_id, body))
 
 
 @router.delete("/schedules/{schedule_id}", status_code=204, dependencies=admin)
-def delete_schedule(schedule_id: int, session: SessionDep, cascade: bool = False) -> Response:
+def delete_schedule(schedule_id: RowId, session: SessionDep, cascade: bool = False) -> Response:
     service.delete_schedule(session, schedule_id, cascade)
     return Response(status_code=204)
 
@@ -90,12 +92,12 @@ def create_grant(body: GrantIn, session: SessionDep) -> GrantOut:
 
 
 @router.get("/grants", response_model=list[GrantOut], dependencies=admin)
-def list_grants(session: SessionDep, door_id: int | None = None, group_id: int | None = None) -> list[GrantOut]:
+def list_grants(session: SessionDep, door_id: RowId | None = None, group_id: RowId | None = None) -> list[GrantOut]:
     return [GrantOut.model_validate(g) for g in service.list_grants(session, door_id, group_id)]
 
 
 @router.delete("/grants/{grant_id}", status_code=204, dependencies=admin)
-def delete_grant(grant_id: int, session: SessionDep) -> Response:
+def delete_grant(grant_id: RowId, session: SessionDep) -> Response:
     service.delete_grant(session, grant_id)
     return Response(status_code=204)
 
@@ -111,11 +113,11 @@ def list_areas(session: SessionDep) -> list[AreaOut]:
 
 
 @router.delete("/areas/{area_id}", status_code=204, dependencies=admin)
-def delete_area(area_id: int, session: SessionDep) -> Response:
+def delete_area(area_id: RowId, session: SessionDep) -> Response:
     service.delete_area(session, area_id)
     return Response(status_code=204)
 
 
 @router.post("/areas/{area_id}/forgive/{person_id}", dependencies=admin)
-def forgive(area_id: int, person_id: int, session: SessionDep) -> dict:
+def forgive(area_id: RowId, person_id: RowId, session: SessionDep) -> dict:
     return {"area_id": area_id, "person_id": person_id, "was_inside": service.forgive(session, area_id, person_id)}

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.ids import RowId
+
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
@@ -63,9 +65,9 @@ class ScheduleOut(BaseModel):
 
 class GrantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    group_id: int
-    door_id: int
-    schedule_id: int
+    group_id: RowId
+    door_id: RowId
+    schedule_id: RowId
 
 
 class GrantOut(BaseModel):
@@ -78,7 +80,7 @@ class GrantOut(BaseModel):
 
 class AreaDoorIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    door_id: int
+    door_id: RowId
     direction: Literal["entry", "exit"]
 
 

@@ -15,6 +15,7 @@ ERROR_RESPONSES = {
     "403": "the key's role may not do this (forbidden, wrong_door, csrf_failed)",
     "422": "the request is malformed (invalid_request) or refused (see reason)",
 }
+TOO_LARGE = "the body is larger than this operation takes (request_too_large; app/core/edge.py)"
 PUBLIC = {("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics"), ("post", "/web/session")}
 
 
@@ -38,6 +39,8 @@ def bearer_openapi(app: FastAPI) -> dict:
                 operation["security"] = [{"bearer": []}]
                 for status, text in ERROR_RESPONSES.items():
                     responses.setdefault(status, {"description": text})
+            if "requestBody" in operation:
+                responses.setdefault("413", {"description": TOO_LARGE})
             for status, response in responses.items():
                 if status.startswith(("4", "5")):
                     response["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}

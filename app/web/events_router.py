@@ -13,12 +13,14 @@ from starlette.concurrency import run_in_threadpool
 
 from app.access.models import AccessEvent
 from app.access.schemas import EventOut
+from app.core.edge import EdgeRoute
+from app.core.ids import MAX_ID, RowId
 from app.keys.auth import require
 from app.keys.models import ADMIN
 from app.runtime import Runtime, get_runtime
 from app.web import sessions
 
-router = APIRouter(prefix="/web/events", tags=["web"], dependencies=[Depends(require(ADMIN))])
+router = APIRouter(route_class=EdgeRoute, prefix="/web/events", tags=["web"], dependencies=[Depends(require(ADMIN))])
 
 POLL_SECONDS = 0.5
 RECHECK_SECONDS = 5.0  # a signed-out or revoked session stops receiving within this
@@ -49,9 +51,11 @@ def _still_signed_in(request: Request) -> bool:
 
 @router.get("/stream", summary="New access events as they happen (text/event-stream)",
             responses={200: {"content": {"text/event-stream": {}}}})
-async def stream(request: Request, door_id: int | None = None, decision: str | None = Query(None, pattern="^(admit|reject)$"),
+async def stream(request: Request, door_id: RowId | None = None,
+                 decision: str | None = Query(None, pattern="^(admit|reject)$"),
                  last_event_id: str | None = Header(None), runtime: Runtime = Depends(get_runtime)) -> StreamingResponse:
-    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else await run_in_threadpool(_latest_id, runtime)
+    resumable = last_event_id is not None and last_event_id.isdigit() and int(last_event_id) <= MAX_ID
+    after = int(last_event_id) if resumable else await run_in_threadpool(_latest_id, runtime)
 
     async def events() -> AsyncIterator[str]:
         nonlocal after

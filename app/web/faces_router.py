@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
 
+from app.core.edge import EdgeRoute
+from app.core.ids import RowId
 from app.core.reasons import UNKNOWN_TEMPLATE, DomainError
 from app.gallery.models import FaceTemplate
 from app.keys.auth import require
@@ -10,12 +12,12 @@ from app.keys.models import ENROLL
 from app.people.crops import open_crop
 from app.runtime import Runtime, get_runtime
 
-router = APIRouter(prefix="/v1/people", tags=["people"], dependencies=[Depends(require(ENROLL))])
+router = APIRouter(route_class=EdgeRoute, prefix="/v1/people", tags=["people"], dependencies=[Depends(require(ENROLL))])
 
 
 @router.get("/{person_id}/faces/{template_id}/crop.png", summary="A template's aligned face crop (PNG)",
             responses={200: {"content": {"image/png": {}}}, 404: {"description": "unknown face or no crop kept"}})
-def face_crop(person_id: int, template_id: int, runtime: Runtime = Depends(get_runtime)) -> Response:
+def face_crop(person_id: RowId, template_id: RowId, runtime: Runtime = Depends(get_runtime)) -> Response:
     with runtime.db.session() as session:
         template = session.get(FaceTemplate, template_id)
         if template is None or template.person_id != person_id or template.chip_png is None:

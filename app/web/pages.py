@@ -6,6 +6,8 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
+from app.core.edge import EdgeRoute
+
 STATIC = Path(__file__).parent / "static"
 # Everything comes from this origin; no inline script anywhere; pages may not be framed.
 APP_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
@@ -14,7 +16,7 @@ APP_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'se
 DOCS_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
             "worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'")
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=EdgeRoute, include_in_schema=False)
 
 
 def _page(name: str, csp: str) -> FileResponse:

@@ -4,13 +4,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, Response
 
 from app.core.db import utcnow
+from app.core.edge import EdgeRoute
 from app.keys.auth import require
 from app.keys.models import ROLES, ApiKey
 from app.runtime import Runtime, get_runtime
 from app.web import sessions
 from app.web.schemas import SessionOut, SignIn
 
-router = APIRouter(prefix="/web/session", tags=["web"])
+router = APIRouter(route_class=EdgeRoute, prefix="/web/session", tags=["web"])
 
 
 def _set_cookies(request: Request, response: Response, new: sessions.NewSession) -> None:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from app.access import service
+from app.core.edge import EdgeRoute, accepts_files
 from app.core.observability import DECISIONS
 from app.core.reasons import DOOR_REQUIRED, DomainError
 from app.keys.auth import require
@@ -16,13 +17,13 @@ from app.keys.models import TERMINAL, ApiKey
 from app.runtime import Runtime, get_runtime
 from app.web.schemas import TerminalAnswer
 
-router = APIRouter(prefix="/web/terminal", tags=["web"])
+router = APIRouter(route_class=EdgeRoute, prefix="/web/terminal", tags=["web"])
 
 COARSE_REASON = {
     "admitted": "admitted",
     "no_match": "not_recognised", "badge_mismatch": "not_recognised", "unknown_badge": "not_recognised",
     "no_face": "look_again", "multiple_faces": "look_again", "face_too_small": "look_again",
-    "not_an_image": "look_again", "image_too_large": "look_again",
+    "not_an_image": "look_again", "image_too_large": "look_again", "image_too_small": "look_again",
     "badge_required": "badge_required",
 }
 
@@ -33,6 +34,7 @@ def coarse(reason: str) -> str:
 
 @router.post("/verify", response_model=TerminalAnswer, summary="Verify at this terminal's door (coarse answer)",
              responses={403: {"description": "not a door-bound terminal key"}})
+@accepts_files(1)
 async def terminal_verify(image: UploadFile = File(...), badge_id: str | None = Form(None, max_length=100),
                           key: ApiKey = Depends(require(TERMINAL)),
                           runtime: Runtime = Depends(get_runtime)) -> TerminalAnswer:
