@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sealed = reseal_crops(session, runtime.data_keys, only_plain=True)
         if sealed:
             log.info("sealed plain face crops", extra={"crops": sealed})
-        runtime.sync.start(settings.index_poll_seconds)
+        runtime.follow(settings.index_poll_seconds)
         app.state.runtime = runtime
         app.state.db = runtime.db
         log.info("facegate ready", extra={"model_id": runtime.model_id, "templates": len(runtime.gallery)})

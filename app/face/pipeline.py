@@ -12,6 +12,7 @@ from app.face.decode import decode_image
 from app.face.detection import Detection
 from app.face.encoder import Encoder
 from app.face.errors import FaceRejected
+from app.face.loose import LooseCrop
 from app.face.quality import QualityPolicy, select_door_face, select_training_face, sharpness
 
 
@@ -28,6 +29,7 @@ class FaceChip:
     chip: np.ndarray  # (S, S, 3) uint8, aligned for the encoder
     detection: Detection
     sharpness: float
+    loose: LooseCrop | None = None  # kept with an enrolled template, so a later model can re-embed it
 
     def quality(self) -> dict[str, float]:
         return {"probability": round(self.detection.probability, 4),
@@ -46,7 +48,7 @@ class FacePipeline:
     def _chip(self, image: Image.Image, detection: Detection) -> FaceChip:
         align = self.encoder.alignment
         chip = align_face(image, detection.landmarks, align.template, align.size)
-        return FaceChip(chip, detection, sharpness(chip))
+        return FaceChip(chip, detection, sharpness(chip), LooseCrop.cut(image, detection))
 
     def door_chip(self, data: bytes) -> FaceChip:
         """Decode an uploaded photo and align its one usable face; FaceRejected otherwise."""

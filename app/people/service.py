@@ -30,7 +30,7 @@ from app.face.worker import FaceWorker
 from app.gallery.models import FaceTemplate
 from app.gallery.sync import GallerySync
 from app.gallery.transaction import index_transaction
-from app.people.crops import seal_crop
+from app.people.crops import seal_crop, seal_loose
 from app.people.integrity import IdentityRules, check_duplicates, consistent_files
 from app.people.models import Person
 from app.people.schemas import FileRejection, PersonPatch
@@ -125,7 +125,8 @@ def _store_templates(session: Session, enrolment: Enrolment, person: Person, ana
     templates = [FaceTemplate(person=person, vector=v.astype(np.float32).tobytes(), model_id=enrolment.model_id,
                               probability=c.detection.probability, face_px=c.detection.size,
                               sharpness=c.sharpness, chip_png=seal_crop(enrolment.data_keys, chip_png(c.chip)),
-                              source_filename=name)
+                              loose_png=seal_loose(enrolment.data_keys, c.loose.png()) if c.loose else None,
+                              loose_geometry=c.loose.geometry() if c.loose else None, source_filename=name)
                  for (name, c), v in zip(analyzed.accepted, analyzed.vectors)]
     try:
         with index_transaction(session, enrolment.sync) as tx:
@@ -229,4 +230,15 @@ def remove_face(session: Session, sync: GallerySync, person: Person, template_id
     template = session.get(FaceTemplate, template_id)
     if template is None or template.person_id != person.id:
         raise DomainError(UNKNOWN_TEMPLATE, f"person {person.id} has no template {template_id}")
-    remove_templates(session, sync, person, [template])
+    remove_templates(session, sync, person, _same_photo(person, template))
+
+
+def _same_photo(person: Person, template: FaceTemplate) -> list[FaceTemplate]:
+    """The template and every re-embedding of the same photo (under other models, either way)."""
+    family, grew = {template.id}, True
+    while grew:
+        linked = {t.id for t in person.templates if t.derived_from in family or
+                  (t.id not in family and any(f.derived_from == t.id for f in person.templates if f.id in family))}
+        grew = not linked <= family
+        family |= linked
+    return [t for t in person.templates if t.id in family]
