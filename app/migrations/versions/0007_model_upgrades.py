@@ -2,7 +2,7 @@
 from, and the model in force
 
 Revision ID: 0007_model_upgrades
-Revises: 0006_event_crops
+Revises: 0003_security
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_model_upgrades"
-down_revision = "0006_event_crops"
+down_revision = "0003_security"
 branch_labels = None
 depends_on = None
 
