@@ -111,11 +111,18 @@ def test_reembed_report_switch_rollback_prune(tmp_path: Path, database_url: str)
         assert code == 1 and "model_set_incomplete" in err
         code, out, err = _facegate(env, "models", "reembed", "--model", V2)
         assert code == 0 and out["reembedded"] == 3, err  # only what was missing
+        # removing a photo removes it from both sets
+        person = httpx.get(f"{url}/v1/people/{late}", headers=ADMIN, timeout=30).json()
+        assert sorted(t["model_id"] for t in person["templates"]) == [V1] * 3 + [V2] * 3
+        first = next(t["id"] for t in person["templates"] if t["model_id"] == V1)
+        assert httpx.delete(f"{url}/v1/people/{late}/faces/{first}", headers=ADMIN, timeout=30).status_code == 204
+        person = httpx.get(f"{url}/v1/people/{late}", headers=ADMIN, timeout=30).json()
+        assert sorted(t["model_id"] for t in person["templates"]) == [V1] * 2 + [V2] * 2
 
         code, out, err = _facegate(env, "models", "switch", "--model", V2)
         assert code == 0, err
         assert (out["model_id"], out["previous_model_id"]) == (V2, V1)
-        assert _wait_for_model(url, V2)["templates"] == 15
+        assert _wait_for_model(url, V2)["templates"] == 14
         for name, person_id in enrolled.items():
             answer = _verify(url, door, photos(name)[4])
             assert (answer["decision"], answer["person"]["id"]) == ("admit", person_id), answer
@@ -126,20 +133,20 @@ def test_reembed_report_switch_rollback_prune(tmp_path: Path, database_url: str)
 
         code, out, err = _facegate(env, "models", "switch", "--rollback")
         assert code == 0 and (out["model_id"], out["previous_model_id"]) == (V1, V2), err
-        assert _wait_for_model(url, V1)["templates"] == 15
+        assert _wait_for_model(url, V1)["templates"] == 14
         name = people[0]
         answer = _verify(url, door, photos(name)[4])
         assert (answer["decision"], answer["person"]["id"]) == ("admit", enrolled[name]), answer
 
         code, out, err = _facegate(env, "models", "prune", "--model", V2)
-        assert code == 0 and out == {"model_id": V2, "templates_deleted": 15}, err
+        assert code == 0 and out == {"model_id": V2, "templates_deleted": 14}, err
         code, _, err = _facegate(env, "models", "switch", "--rollback")
         assert code == 1 and "no_previous_model" in err
 
         engine = create_engine(database_url)
         with engine.connect() as c:
             rows = c.execute(text("SELECT loose_png, loose_geometry, model_id FROM face_template")).all()
-        assert len(rows) == 15 and {r.model_id for r in rows} == {V1}
+        assert len(rows) == 14 and {r.model_id for r in rows} == {V1}
         for row in rows:
             stored = bytes(row.loose_png)
             assert not stored.startswith(b"\x89PNG") and b"IHDR" not in stored  # sealed, not a PNG
