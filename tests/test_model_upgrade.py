@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from app.core.settings import Settings
@@ -172,3 +173,37 @@ def test_models_commands_called_wrongly_or_refused_say_why(tmp_path: Path, datab
     assert code == 1 and "in_use" in err
     code, _, err = _facegate(env, "models", "prune", "--model", V2)
     assert code == 1 and "unknown_model" in err
+
+
+def test_loose_crops_are_rotated_and_carried_by_backup_with_the_model_in_force(
+        client: TestClient, tmp_path: Path, other_database_url: str) -> None:
+    from app.backup import backup, restore
+    from app.core.db import Database
+    from app.core.migrate import upgrade_database
+    from app.gallery.model_sets import pin_model
+    from app.gallery.models import ActiveModel, FaceTemplate
+    from app.people.crops import open_loose, reseal_crops
+    from tests.helpers import enroll
+
+    enroll(client, "Alice", photos("Colin_Powell")[:2])
+    runtime = client.app.state.runtime
+    keys = runtime.data_keys
+    with runtime.db.session() as session:
+        pin_model(session, runtime.model_id)
+        session.commit()
+        old_key = keys.current
+        keys.add_key()
+        assert reseal_crops(session, keys, only_plain=False) == 2
+        stored = [t.loose_png for t in session.query(FaceTemplate).order_by(FaceTemplate.id)]
+    assert all(keys.key_of(s) != old_key and open_loose(keys, s).startswith(b"\x89PNG") for s in stored)
+
+    out = tmp_path / "backup.fgb"
+    backup(runtime.db, out, keys)
+    upgrade_database(other_database_url)
+    target = Database(other_database_url)
+    restore(target, out, keys, runtime.chain)
+    with target.session() as session:
+        assert session.get(ActiveModel, 1).model_id == runtime.model_id
+        restored = [(t.loose_png, t.loose_geometry) for t in session.query(FaceTemplate).order_by(FaceTemplate.id)]
+    target.engine.dispose()
+    assert [s for s, _ in restored] == stored and all(len(g["landmarks"]) == 5 for _, g in restored)
