@@ -63,7 +63,9 @@ class Runtime:
          self.open_set) = (settings, parts.pipeline, parts.gallery, parts.sync, parts.worker, parts.thresholds,
                            parts.open_set)
         self.follow(settings.index_poll_seconds)
-        threading.Timer(WORKER_GRACE_SECONDS, old_worker.close).start()
+        retire = threading.Timer(WORKER_GRACE_SECONDS, old_worker.close)
+        retire.daemon = True  # never holds up a shutdown
+        retire.start()
         log.info("model switched", extra={"model_id": model_id, "templates": len(self.gallery)})
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.core.db import utcnow
@@ -45,7 +45,7 @@ def set_sizes(session: Session) -> dict[str, int]:
     return {model: int(count) for model, count in rows}
 
 
-def uncovered(source: str, target: str):  # noqa: ANN201 - a Select of FaceTemplate
+def uncovered(source: str, target: str) -> Select:
     """Templates of `source` with no counterpart in `target`: none derived from them there, and
     not themselves derived from a `target` template that still exists."""
     other = aliased(FaceTemplate)

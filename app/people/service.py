@@ -125,9 +125,9 @@ def _store_templates(session: Session, enrolment: Enrolment, person: Person, ana
     templates = [FaceTemplate(person=person, vector=v.astype(np.float32).tobytes(), model_id=enrolment.model_id,
                               probability=c.detection.probability, face_px=c.detection.size,
                               sharpness=c.sharpness, chip_png=seal_crop(enrolment.data_keys, chip_png(c.chip)),
-                              loose_png=seal_loose(enrolment.data_keys, c.loose.png()) if c.loose else None,
-                              loose_geometry=c.loose.geometry() if c.loose else None, source_filename=name)
-                 for (name, c), v in zip(analyzed.accepted, analyzed.vectors)]
+                              loose_png=seal_loose(enrolment.data_keys, loose.png()) if loose else None,
+                              loose_geometry=loose.geometry() if loose else None, source_filename=name)
+                 for (name, c), v in zip(analyzed.accepted, analyzed.vectors) for loose in [c.loose_crop()]]
     try:
         with index_transaction(session, enrolment.sync) as tx:
             if not allow_duplicate:
