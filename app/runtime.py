@@ -32,23 +32,73 @@ WORKER_GRACE_SECONDS = 10.0  # after a model switch, photos already handed to th
 
 
 @dataclass
-class Runtime:
-    settings: Settings
-    db: Database
+class ModelParts:
+    """What depends on the model in force: its face pipelines and worker, its template set's index
+    and follower, its thresholds. Swapped as one attribute on a switch, so a request that takes
+    them once never mixes two models."""
     pipeline: FacePipeline
     gallery: Gallery
     sync: GallerySync
     face_worker: FaceWorker  # all CPU-bound face work, batched, one thread per core
     thresholds: Thresholds
-    secret: ServerSecret  # key hashes and the audit chain
-    data_keys: DataKeys  # crops and backups
-    chain: AuditChain
-    auth_limiter: FailureLimiter
     open_set: OpenSetCard | None  # the card's held-out search rates (duplicates, face-only defaults)
 
     @property
     def model_id(self) -> str:
         return self.pipeline.encoder.model_id
+
+    @classmethod
+    def load(cls, settings: Settings, db: Database) -> "ModelParts":
+        pipelines = serving_pipelines(settings)
+        pipeline = pipelines[0]
+        gallery = Gallery(pipeline.encoder.dim, settings.gallery_exact_max, settings.gallery_nprobe)
+        sync = GallerySync(db, gallery, pipeline.encoder.model_id)
+        if sync.load(settings.index_snapshot_path) == "sql" and settings.index_snapshot_path:
+            sync.save(settings.index_snapshot_path)  # so that even a crash restarts from here
+        worker = FaceWorker(pipelines, settings.face_batch_max, settings.face_batch_wait_ms)
+        open_set = OpenSetCard.from_card(pipeline.encoder.card)
+        thresholds = Thresholds(pipeline.encoder.recommended_threshold, open_set, settings.face_only_fpir)
+        return cls(pipeline, gallery, sync, worker, thresholds, open_set)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    model: ModelParts
+    secret: ServerSecret  # key hashes and the audit chain
+    data_keys: DataKeys  # crops and backups
+    chain: AuditChain
+    auth_limiter: FailureLimiter
+
+    # The model's parts, each read alone; a request that needs several takes `model` once.
+    @property
+    def pipeline(self) -> FacePipeline:
+        return self.model.pipeline
+
+    @property
+    def gallery(self) -> Gallery:
+        return self.model.gallery
+
+    @property
+    def sync(self) -> GallerySync:
+        return self.model.sync
+
+    @property
+    def face_worker(self) -> FaceWorker:
+        return self.model.face_worker
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return self.model.thresholds
+
+    @property
+    def open_set(self) -> OpenSetCard | None:
+        return self.model.open_set
+
+    @property
+    def model_id(self) -> str:
+        return self.model.model_id
 
     def follow(self, interval: float) -> None:
         """Follow the change log, and the model in force: a switch (by the CLI or elsewhere) loads
@@ -57,13 +107,10 @@ class Runtime:
 
     def switch_to(self, model_id: str) -> None:
         settings = _settings_for(self.settings, model_id)
-        parts = _ModelParts.load(settings, self.db)
-        old_worker = self.face_worker
-        (self.settings, self.pipeline, self.gallery, self.sync, self.face_worker, self.thresholds,
-         self.open_set) = (settings, parts.pipeline, parts.gallery, parts.sync, parts.worker, parts.thresholds,
-                           parts.open_set)
+        old = self.model
+        self.settings, self.model = settings, ModelParts.load(settings, self.db)
         self.follow(settings.index_poll_seconds)
-        retire = threading.Timer(WORKER_GRACE_SECONDS, old_worker.close)
+        retire = threading.Timer(WORKER_GRACE_SECONDS, old.face_worker.close)
         retire.daemon = True  # never holds up a shutdown
         retire.start()
         log.info("model switched", extra={"model_id": model_id, "templates": len(self.gallery)})
@@ -81,30 +128,6 @@ def _settings_for(settings: Settings, model_id: str) -> Settings:
     return settings.model_copy(update={"model_card": card})
 
 
-@dataclass
-class _ModelParts:
-    """What depends on the model: its face pipelines and worker, its template set's index, thresholds."""
-    pipeline: FacePipeline
-    gallery: Gallery
-    sync: GallerySync
-    worker: FaceWorker
-    thresholds: Thresholds
-    open_set: OpenSetCard | None
-
-    @classmethod
-    def load(cls, settings: Settings, db: Database) -> "_ModelParts":
-        pipelines = serving_pipelines(settings)
-        pipeline = pipelines[0]
-        gallery = Gallery(pipeline.encoder.dim, settings.gallery_exact_max, settings.gallery_nprobe)
-        sync = GallerySync(db, gallery, pipeline.encoder.model_id)
-        if sync.load(settings.index_snapshot_path) == "sql" and settings.index_snapshot_path:
-            sync.save(settings.index_snapshot_path)  # so that even a crash restarts from here
-        worker = FaceWorker(pipelines, settings.face_batch_max, settings.face_batch_wait_ms)
-        open_set = OpenSetCard.from_card(pipeline.encoder.card)
-        thresholds = Thresholds(pipeline.encoder.recommended_threshold, open_set, settings.face_only_fpir)
-        return cls(pipeline, gallery, sync, worker, thresholds, open_set)
-
-
 def start_runtime(settings: Settings) -> Runtime:
     """Migrate, load the model in force (the configured card, or the one switched to), fill the
     index with its template set (snapshot + change log, or SQL); refuse to start on a model mismatch."""
@@ -118,9 +141,8 @@ def start_runtime(settings: Settings) -> Runtime:
             ensure_bootstrap_key(session, secret, settings.admin_key)
         in_force = model_in_force(session, read_card(settings.model_card)["model_id"])
     settings = _settings_for(settings, in_force)
-    parts = _ModelParts.load(settings, db)
-    return Runtime(settings, db, parts.pipeline, parts.gallery, parts.sync, parts.worker, parts.thresholds, secret,
-                   data_keys, chain, FailureLimiter(settings.auth_failures_per_minute), parts.open_set)
+    return Runtime(settings, db, ModelParts.load(settings, db), secret, data_keys, chain,
+                   FailureLimiter(settings.auth_failures_per_minute))
 
 
 def open_database(settings: Settings) -> tuple[Database, ServerSecret, AuditChain]:

@@ -208,3 +208,27 @@ def test_loose_crops_are_rotated_and_carried_by_backup_with_the_model_in_force(
         restored = [(t.loose_png, t.loose_geometry) for t in session.query(FaceTemplate).order_by(FaceTemplate.id)]
     target.engine.dispose()
     assert [s for s, _ in restored] == stored and all(len(g["landmarks"]) == 5 for _, g in restored)
+
+
+def test_an_enrolment_analysed_before_a_switch_stores_nothing(client: TestClient) -> None:
+    """A replica that has not loaded the model in force yet refuses to store templates of the old
+    one, and says it is not ready."""
+    import pytest
+
+    from app.core.reasons import MODEL_SWITCHED, DomainError
+    from app.gallery.models import ActiveModel
+    from app.people.models import Person
+    from app.people.service import Enrolment, Upload, enroll
+
+    runtime = client.app.state.runtime
+    enrolment = Enrolment.of(runtime)
+    with runtime.db.session() as session:
+        session.add(ActiveModel(id=1, model_id="a-model-this-replica-lacks"))
+        session.commit()
+        uploads = [Upload(p.name, p.read_bytes()) for p in photos("Colin_Powell")[:2]]
+        with pytest.raises(DomainError) as refused:
+            enroll(session, enrolment, "Alice", None, None, uploads, allow_duplicate=False)
+        assert refused.value.reason == MODEL_SWITCHED
+        assert session.query(Person).count() == 0
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and ready.json()["model_in_force"] == "a-model-this-replica-lacks"

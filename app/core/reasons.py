@@ -59,6 +59,7 @@ IN_USE = "in_use"
 UNKNOWN_MODEL = "unknown_model"  # no model card of that id (or path)
 MODEL_SET_INCOMPLETE = "model_set_incomplete"  # templates in force that the new set lacks: reembed again
 NO_PREVIOUS_MODEL = "no_previous_model"  # rollback with nothing switched from
+MODEL_SWITCHED = "model_switched"  # the model in force changed while the photos were analysed: send again
 
 HTTP_STATUS: dict[str, int] = {
     UNAUTHENTICATED: 401, INVALID_KEY: 401, FORBIDDEN: 403, WRONG_DOOR: 403, DOOR_REQUIRED: 403, TOO_MANY_ATTEMPTS: 429,
@@ -71,7 +72,7 @@ HTTP_STATUS: dict[str, int] = {
     UNKNOWN_PERSON: 404, UNKNOWN_TEMPLATE: 404, UNKNOWN_DOOR: 404, UNKNOWN_EVENT: 404, UNKNOWN_RIGHTS_OBJECT: 404,
     UNKNOWN_KEY: 404, NO_EXPLANATION: 404, EXPLANATIONS_UNAVAILABLE: 409,
     DUPLICATE_PERSON: 409, EMPLOYEE_ID_TAKEN: 409, BADGE_ID_TAKEN: 409, VALUE_TAKEN: 409, DOOR_NAME_TAKEN: 409, NAME_TAKEN: 409, IN_USE: 409,
-    UNKNOWN_MODEL: 404, MODEL_SET_INCOMPLETE: 409, NO_PREVIOUS_MODEL: 409,
+    UNKNOWN_MODEL: 404, MODEL_SET_INCOMPLETE: 409, NO_PREVIOUS_MODEL: 409, MODEL_SWITCHED: 409,
 }
 
 

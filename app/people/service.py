@@ -18,6 +18,7 @@ from app.core.reasons import (
     INCONSISTENT_FACE,
     INVALID_NAME,
     INVALID_REQUEST,
+    MODEL_SWITCHED,
     NO_USABLE_FACE,
     UNKNOWN_PERSON,
     UNKNOWN_TEMPLATE,
@@ -27,6 +28,7 @@ from app.doors.service import Thresholds
 from app.face.errors import FaceRejected
 from app.face.pipeline import FaceChip
 from app.face.worker import FaceWorker
+from app.gallery.model_sets import model_in_force
 from app.gallery.models import FaceTemplate
 from app.gallery.sync import GallerySync
 from app.gallery.transaction import index_transaction
@@ -61,8 +63,9 @@ class Enrolment:
     @classmethod
     def of(cls, runtime: "Runtime") -> "Enrolment":
         """The one way routes (and benchmarks) build it from what the process holds."""
-        rules = IdentityRules(runtime.open_set, runtime.settings.duplicate_rate, runtime.settings.same_person_max)
-        return cls(runtime.face_worker, runtime.sync, runtime.thresholds, runtime.model_id,
+        model = runtime.model  # once: a switch swaps it whole
+        rules = IdentityRules(model.open_set, runtime.settings.duplicate_rate, runtime.settings.same_person_max)
+        return cls(model.face_worker, model.sync, model.thresholds, model.model_id,
                    runtime.settings.max_images_per_enrollment, rules, runtime.data_keys)
 
 
@@ -130,6 +133,9 @@ def _store_templates(session: Session, enrolment: Enrolment, person: Person, ana
                  for (name, c), v in zip(analyzed.accepted, analyzed.vectors) for loose in [c.loose_crop()]]
     try:
         with index_transaction(session, enrolment.sync) as tx:
+            if model_in_force(session, enrolment.model_id) != enrolment.model_id:
+                raise DomainError(MODEL_SWITCHED, "the model in force changed while the photos were analysed; "
+                                  "nothing was stored: send them again")
             if not allow_duplicate:
                 check_duplicates(session, enrolment.rules, enrolment.sync.gallery, analyzed.vectors, person_id,
                                  fallback)
