@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from app.face.align import align_face
+from app.face.decode import png_bytes
 from app.face.detection import Detection
 
 LOOSE_FACTOR = 2.0
@@ -39,9 +40,7 @@ class LooseCrop:
         return cls(np.asarray(crop, np.uint8), landmarks)
 
     def png(self) -> bytes:
-        out = io.BytesIO()
-        Image.fromarray(self.image).save(out, format="PNG")
-        return out.getvalue()
+        return png_bytes(self.image)
 
     def geometry(self) -> dict[str, Any]:
         """What is stored beside the (sealed) PNG: the landmarks in crop pixels."""

@@ -1,13 +1,11 @@
 """Enrollment and removal: a person is SQL rows plus index entries, changed together."""
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -25,6 +23,7 @@ from app.core.reasons import (
     DomainError,
 )
 from app.doors.service import Thresholds
+from app.face.decode import png_bytes
 from app.face.errors import FaceRejected
 from app.face.pipeline import FaceChip
 from app.face.worker import FaceWorker
@@ -95,9 +94,7 @@ def analyze_uploads(face_worker: FaceWorker, uploads: list[Upload], limit: int) 
 
 def chip_png(chip: np.ndarray) -> bytes:
     """An aligned chip as PNG bytes, as templates (and explained events) keep it."""
-    out = io.BytesIO()
-    Image.fromarray(chip).save(out, format="PNG")
-    return out.getvalue()
+    return png_bytes(chip)
 
 
 def _unique_violation(exc: IntegrityError) -> DomainError:
