@@ -232,3 +232,44 @@ def test_an_enrolment_analysed_before_a_switch_stores_nothing(client: TestClient
         assert session.query(Person).count() == 0
     ready = client.get("/readyz")
     assert ready.status_code == 503 and ready.json()["model_in_force"] == "a-model-this-replica-lacks"
+
+
+def test_templates_from_before_loose_crops_are_reported(
+        tmp_path: Path, database_url: str, monkeypatch, capsys) -> None:  # noqa: ANN001 - pytest fixtures
+    """A database at the previous head with a template (no loose crop): upgraded, `reembed` names
+    it and its person, and a switch to the (empty) new set is refused."""
+    import pytest
+    from alembic import command
+
+    from app.cli import main
+    from app.core.migrate import alembic_config
+    from app.core.settings import get_settings
+
+    config = alembic_config()
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003_security")
+    vector = np.ones(128, np.float32) / np.sqrt(128)
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO person (name, active, created_at, updated_at) VALUES ('Ann', true, :t, :t)"),
+                  {"t": "2026-11-30 12:00:00"})
+        c.execute(text("INSERT INTO face_template (person_id, vector, model_id, probability, face_px, sharpness, "
+                       "created_at) VALUES (1, :v, :m, 0.99, 120, 50, :t)"),
+                  {"v": vector.tobytes(), "m": V1, "t": "2026-11-30 12:00:00"})
+    engine.dispose()
+    for name, value in {"FACEGATE_DATABASE_URL": database_url, "FACEGATE_DATA_DIR": str(tmp_path),
+                        "FACEGATE_MODEL_CARD": str(V1_CARD)}.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        main(["models", "reembed", "--model", V2])
+        out = json.loads(capsys.readouterr().out)
+        assert out["reembedded"] == 0 and out["without_loose_crop"] == [{"template_id": 1, "person_id": 1}]
+        assert out["report"]["missing_templates"] == 1 and out["report"]["people_without_templates"] == [1]
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as refused:
+            main(["models", "switch", "--model", V2])
+        assert refused.value.code == 1 and "unknown_model" in capsys.readouterr().err  # the new set is empty
+    finally:
+        get_settings.cache_clear()
