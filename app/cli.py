@@ -44,6 +44,89 @@ def cmd_export_onnx(args: argparse.Namespace) -> None:
                       "detectors": export_detector_graphs(settings.detectors_path)}))
 
 
+def _card_of(name: str) -> Path:
+    """A model card named by path or model id (looked up beside the configured card)."""
+    from app.core.reasons import UNKNOWN_MODEL, DomainError
+    from app.face.encoder import find_card
+
+    card = find_card(name, get_settings().model_card.parent)
+    if card is None:
+        raise DomainError(UNKNOWN_MODEL, f"no model card {name!r} (a .json path, or a model id in "
+                                         f"{get_settings().model_card.parent})")
+    return card
+
+
+def _model_id_of(name: str) -> str:
+    from app.face.encoder import find_card, read_card
+
+    card = find_card(name, get_settings().model_card.parent)
+    return read_card(card)["model_id"] if card is not None else name
+
+
+def _configured_model() -> str:
+    from app.face.encoder import read_card
+
+    return read_card(get_settings().model_card)["model_id"]
+
+
+def cmd_models_reembed(args: argparse.Namespace) -> None:
+    import time
+
+    from app.admin.upgrade_report import upgrade_report
+    from app.people.reembed import reembed
+    from app.core.settings import usable_cores
+    from app.face.encoder import Encoder, read_card
+    from app.gallery.model_sets import model_in_force
+
+    db, _, _ = _open()
+    encoder = Encoder.load_onnx(_card_of(args.model), usable_cores())
+    with db.session() as session:
+        source = model_in_force(session, _configured_model())
+        source_card = read_card(_card_of(source))
+        _say(f"re-embedding the templates of {source} with {encoder.model_id} ...")
+        started = time.perf_counter()
+        result = reembed(session, _data_keys(), encoder, source)
+        seconds = time.perf_counter() - started
+        _say(f"{result.reembedded} templates re-embedded in {seconds:.1f} s; "
+             f"{len(result.without_loose_crop)} have no loose crop (their people need a new photo)")
+        report = upgrade_report(session, source, float(source_card["recommended_threshold"]), encoder.model_id,
+                                encoder.recommended_threshold)
+    _emit({**result.as_dict(), "seconds": round(seconds, 2), "report": report})
+    _say(f"the doors still use {source}: `facegate models switch --model {encoder.model_id}` puts the new set in force")
+
+
+def cmd_models_switch(args: argparse.Namespace) -> None:
+    from app.face.encoder import read_card
+    from app.gallery.model_sets import active_row, rollback_model, switch_model
+
+    if args.rollback == bool(args.model):
+        raise CliError("name --model CARD or --rollback")
+    db, _, _ = _open()
+    with db.session() as session:
+        if args.rollback:
+            previous = getattr(active_row(session), "previous_model_id", None)
+            if previous:
+                _card_of(previous)  # servers must be able to load it
+            row = rollback_model(session, _configured_model(), args.allow_missing)
+        else:
+            target = read_card(_card_of(args.model))["model_id"]
+            row = switch_model(session, target, _configured_model(), args.allow_missing)
+        _emit({"model_id": row.model_id, "previous_model_id": row.previous_model_id,
+               "switched_at": row.switched_at.isoformat()})
+    _say(f"{row.model_id} is in force; running servers load it within FACEGATE_INDEX_POLL_SECONDS; "
+         "`facegate models switch --rollback` goes back")
+
+
+def cmd_models_prune(args: argparse.Namespace) -> None:
+    from app.gallery.model_sets import prune_model
+
+    db, _, _ = _open()
+    with db.session() as session:
+        deleted = prune_model(session, _model_id_of(args.model), _configured_model())
+    db.wipe_freed_pages()  # the crops of the deleted rows do not linger in the WAL
+    _emit({"model_id": _model_id_of(args.model), "templates_deleted": deleted})
+
+
 def cmd_prepare_data(args: argparse.Namespace) -> None:
     from app.training.chips import prepare_chips
     from app.training.data import capped_photos, list_photos
@@ -302,6 +385,19 @@ def build_parser() -> argparse.ArgumentParser:
                                                 "and record their sha256")
     exp.add_argument("--card", type=Path, help="model card (default: the configured model)")
     exp.set_defaults(func=cmd_export_onnx)
+    re_ = models.add_parser("reembed", help="build another model's template set from the kept loose crops, "
+                                            "beside the set in force, and report how decisions would change")
+    re_.add_argument("--model", required=True, help="model card: a .json path or a model id in models/")
+    re_.set_defaults(func=cmd_models_reembed)
+    sw = models.add_parser("switch", help="put a re-embedded set in force (one transaction), or roll back")
+    sw.add_argument("--model", help="model card or id whose template set to put in force")
+    sw.add_argument("--rollback", action="store_true", help="back to the model in force before the last switch")
+    sw.add_argument("--allow-missing", action="store_true",
+                    help="switch even though some templates in force have no counterpart (no loose crop)")
+    sw.set_defaults(func=cmd_models_switch)
+    pr = models.add_parser("prune", help="delete the template set of a model not in force")
+    pr.add_argument("--model", required=True)
+    pr.set_defaults(func=cmd_models_prune)
 
     prep = sub.add_parser("prepare-data", help="detect and align a person-folder data set into a chip cache")
     prep.add_argument("src", type=Path)

@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sealed = reseal_crops(session, runtime.data_keys, only_plain=True)
         if sealed:
             log.info("sealed plain face crops", extra={"crops": sealed})
-        runtime.sync.start(settings.index_poll_seconds)
+        runtime.follow(settings.index_poll_seconds)
         app.state.runtime = runtime
         app.state.db = runtime.db
         log.info("facegate ready", extra={"model_id": runtime.model_id, "templates": len(runtime.gallery)})
@@ -71,9 +71,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with runtime.db.session() as session:
                 session.execute(text("SELECT 1"))
             latest = runtime.sync.latest_revision()
+            switched = runtime.sync.model_switched()  # set when this replica could not load the new model
             checks.update(database="ok", index_revision=runtime.sync.revision, database_revision=latest,
-                          templates=len(runtime.gallery))
-            ready = runtime.sync.revision >= latest
+                          templates=len(runtime.gallery), **({"model_in_force": switched} if switched else {}))
+            ready = runtime.sync.revision >= latest and switched is None
         except Exception as exc:  # noqa: BLE001 - any database failure means not ready
             checks["database"] = f"error: {type(exc).__name__}"
             ready = False

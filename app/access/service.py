@@ -53,7 +53,8 @@ class Verifier:
     @classmethod
     def of(cls, runtime: "Runtime") -> "Verifier":
         """The one way routes build it, so every door path judges schedules in the site's zone."""
-        return cls(runtime.face_worker, runtime.gallery, runtime.thresholds, runtime.model_id,
+        model = runtime.model  # once: a switch swaps it whole
+        return cls(model.face_worker, model.gallery, model.thresholds, model.model_id,
                    runtime.settings.site_time_zone)
 
 

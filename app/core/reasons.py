@@ -64,6 +64,11 @@ IMAGE_TOO_SMALL = "image_too_small"  # smaller than any face the detector can fi
 # A fault of ours, never of the request: no DomainError carries it (every reason above is a 4xx);
 # the catch-all in app/core/errors.py answers it with 500, and a failed verification is audited with it.
 INTERNAL_ERROR = "internal_error"
+# Model upgrades (app/gallery/model_sets.py, app/people/reembed.py)
+UNKNOWN_MODEL = "unknown_model"  # no model card of that id (or path)
+MODEL_SET_INCOMPLETE = "model_set_incomplete"  # templates in force that the new set lacks: reembed again
+NO_PREVIOUS_MODEL = "no_previous_model"  # rollback with nothing switched from
+MODEL_SWITCHED = "model_switched"  # the model in force changed while the photos were analysed: send again
 
 HTTP_STATUS: dict[str, int] = {
     UNAUTHENTICATED: 401, INVALID_KEY: 401, FORBIDDEN: 403, WRONG_DOOR: 403, DOOR_REQUIRED: 403, TOO_MANY_ATTEMPTS: 429,
@@ -77,6 +82,7 @@ HTTP_STATUS: dict[str, int] = {
     UNKNOWN_KEY: 404, NO_EXPLANATION: 404, EXPLANATIONS_UNAVAILABLE: 409,
     DUPLICATE_PERSON: 409, EMPLOYEE_ID_TAKEN: 409, BADGE_ID_TAKEN: 409, VALUE_TAKEN: 409, DOOR_NAME_TAKEN: 409, NAME_TAKEN: 409, IN_USE: 409,
     REQUEST_TOO_LARGE: 413, BAD_REQUEST: 400, NOT_FOUND: 404, METHOD_NOT_ALLOWED: 405, IMAGE_TOO_SMALL: 422,
+    UNKNOWN_MODEL: 404, MODEL_SET_INCOMPLETE: 409, NO_PREVIOUS_MODEL: 409, MODEL_SWITCHED: 409,
 }
 
 

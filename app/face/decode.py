@@ -1,8 +1,10 @@
-"""Bytes to an upright RGB image, refusing anything that is not a sane photo."""
+"""Bytes to an upright RGB image, refusing anything that is not a sane photo; and pixels back to PNG bytes."""
 from __future__ import annotations
 
 import io
 import warnings
+
+import numpy as np
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -37,3 +39,10 @@ def decode_image(data: bytes, max_bytes: int, max_pixels: int) -> Image.Image:
         raise FaceRejected(NOT_AN_IMAGE, "the file is not a readable image (JPEG, PNG, ...)") from exc
     image = ImageOps.exif_transpose(image)
     return image.convert("RGB") if image.mode != "RGB" else image
+
+
+def png_bytes(pixels: np.ndarray) -> bytes:
+    """(H, W, 3) uint8 pixels as PNG bytes (lossless: stored crops are re-embedded from them)."""
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="PNG")
+    return out.getvalue()

@@ -48,6 +48,23 @@ def read_card(card_path: Path) -> dict[str, Any]:
     return json.loads(card_path.read_text())
 
 
+def find_card(name: str | Path, directory: Path) -> Path | None:
+    """A model card by path, or by model id among the cards in `directory` (file name first)."""
+    path = Path(name)
+    if path.suffix == ".json" and path.is_file():
+        return path
+    named = directory / f"{name}.json"
+    if named.is_file() and read_card(named).get("model_id") == str(name):
+        return named
+    for candidate in sorted(directory.glob("*.json")):
+        try:
+            if json.loads(candidate.read_text()).get("model_id") == str(name):
+                return candidate
+        except (ValueError, OSError):
+            continue
+    return None
+
+
 class Encoder:
     """Runs on ONNX Runtime from the card's committed graph (serving: no PyTorch), or on the torch
     network (training, evaluation, parity checks)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.core.db import Database
 from app.gallery.index import Gallery
-from app.gallery.models import FaceTemplate, TemplateChange
+from app.gallery.models import ActiveModel, FaceTemplate, TemplateChange
 from app.gallery.snapshot import Snapshot, read_snapshot, write_snapshot
 
 log = logging.getLogger(__name__)
@@ -90,12 +91,25 @@ class GallerySync:
         self._thread: threading.Thread | None = None
 
     def check_models(self, session: Session) -> None:
+        """The loaded model must be the one in force: the switched-to one, or, before any switch, the
+        one every template was made with."""
+        in_force = session.scalar(select(ActiveModel.model_id))
+        if in_force is not None:
+            if in_force != self.model_id:
+                raise ModelMismatch(f"the model in force is {in_force!r}, but the loaded model is {self.model_id!r}")
+            return
         others = session.scalars(select(FaceTemplate.model_id).where(FaceTemplate.model_id != self.model_id)
                                  .distinct()).all()
         if others:
             raise ModelMismatch(
                 f"the database holds templates made by {sorted(others)}, but the loaded model is "
                 f"{self.model_id!r}; start with that model (FACEGATE_MODEL_CARD) or re-embed the gallery")
+
+    def model_switched(self) -> str | None:
+        """The model now in force when another replica (or the CLI) switched away from this one."""
+        with self.db.session() as session:
+            in_force = session.scalar(select(ActiveModel.model_id))
+        return in_force if in_force is not None and in_force != self.model_id else None
 
     def load(self, snapshot_path: Path | None) -> str:
         """Fill the index at start-up from the snapshot plus the changes since, else from SQL;
@@ -133,7 +147,8 @@ class GallerySync:
     def _sql_fingerprint(self) -> tuple[int, int]:
         with self.db.session() as session:
             count, total = session.execute(select(func.count(FaceTemplate.id),
-                                                  func.coalesce(func.sum(FaceTemplate.id), 0))).one()
+                                                  func.coalesce(func.sum(FaceTemplate.id), 0))
+                                           .where(FaceTemplate.model_id == self.model_id)).one()
         return int(count), int(total)
 
     def save(self, path: Path) -> None:
@@ -168,11 +183,12 @@ class GallerySync:
     def _read_all(self, session: Session) -> tuple[list[int], list[int], np.ndarray]:
         """Every template, streamed in chunks straight into one array: a million rows never
         exist as Python objects at once (that alone would hold ~1 GB)."""
-        total = session.scalar(select(func.count(FaceTemplate.id)))
+        total = session.scalar(select(func.count(FaceTemplate.id)).where(FaceTemplate.model_id == self.model_id))
         vectors = np.empty((total, self.gallery.dim), np.float32)
         ids: list[int] = []
         persons: list[int] = []
         rows = session.execute(select(FaceTemplate.id, FaceTemplate.person_id, FaceTemplate.vector)
+                               .where(FaceTemplate.model_id == self.model_id)
                                .execution_options(yield_per=READ_CHUNK))
         for chunk in rows.partitions():
             for row in chunk:
@@ -200,7 +216,7 @@ class GallerySync:
                 return 0
             ids = sorted({c.template_id for c in changes})
             rows = session.execute(select(FaceTemplate.id, FaceTemplate.person_id, FaceTemplate.vector)
-                                   .where(FaceTemplate.id.in_(ids))).all()
+                                   .where(FaceTemplate.id.in_(ids), FaceTemplate.model_id == self.model_id)).all()
             present = {r.id for r in rows}
             if rows:
                 self.gallery.add([r.id for r in rows], [r.person_id for r in rows],
@@ -212,9 +228,11 @@ class GallerySync:
         with self.db.session() as session:
             return _latest_revision(session)
 
-    def start(self, interval: float) -> None:
+    def start(self, interval: float, on_switch: Callable[[str], None] | None = None) -> None:
         """Follow the change log in a background thread until stop(): woken by NOTIFY on
-        PostgreSQL, and in any case every `interval` seconds."""
+        PostgreSQL, and in any case every `interval` seconds. When the model in force changes,
+        `on_switch(model_id)` is called from this thread (which then ends: the caller starts
+        the follower of the new set)."""
         listener = _Listener(self.db.url)
 
         def loop() -> None:
@@ -223,6 +241,11 @@ class GallerySync:
                 if self._stop.is_set():
                     break
                 try:
+                    switched = self.model_switched() if on_switch is not None else None
+                    if switched is not None:
+                        on_switch(switched)
+                        self._stop.set()
+                        break
                     self.catch_up()
                 except Exception:  # noqa: BLE001 - keep following; readiness shows the lag
                     log.exception("gallery catch-up failed")

@@ -1,13 +1,11 @@
 """Enrollment and removal: a person is SQL rows plus index entries, changed together."""
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -18,19 +16,22 @@ from app.core.reasons import (
     INCONSISTENT_FACE,
     INVALID_NAME,
     INVALID_REQUEST,
+    MODEL_SWITCHED,
     NO_USABLE_FACE,
     UNKNOWN_PERSON,
     UNKNOWN_TEMPLATE,
     DomainError,
 )
 from app.doors.service import Thresholds
+from app.face.decode import png_bytes
 from app.face.errors import FaceRejected
 from app.face.pipeline import FaceChip
 from app.face.worker import FaceWorker
+from app.gallery.model_sets import model_in_force
 from app.gallery.models import FaceTemplate
 from app.gallery.sync import GallerySync
 from app.gallery.transaction import index_transaction
-from app.people.crops import seal_crop
+from app.people.crops import seal_crop, seal_loose
 from app.people.integrity import IdentityRules, check_duplicates, consistent_files
 from app.people.models import Person
 from app.people.schemas import FileRejection, PersonPatch
@@ -61,8 +62,9 @@ class Enrolment:
     @classmethod
     def of(cls, runtime: "Runtime") -> "Enrolment":
         """The one way routes (and benchmarks) build it from what the process holds."""
-        rules = IdentityRules(runtime.open_set, runtime.settings.duplicate_rate, runtime.settings.same_person_max)
-        return cls(runtime.face_worker, runtime.sync, runtime.thresholds, runtime.model_id,
+        model = runtime.model  # once: a switch swaps it whole
+        rules = IdentityRules(model.open_set, runtime.settings.duplicate_rate, runtime.settings.same_person_max)
+        return cls(model.face_worker, model.sync, model.thresholds, model.model_id,
                    runtime.settings.max_images_per_enrollment, rules, runtime.data_keys)
 
 
@@ -92,9 +94,7 @@ def analyze_uploads(face_worker: FaceWorker, uploads: list[Upload], limit: int) 
 
 def chip_png(chip: np.ndarray) -> bytes:
     """An aligned chip as PNG bytes, as templates (and explained events) keep it."""
-    out = io.BytesIO()
-    Image.fromarray(chip).save(out, format="PNG")
-    return out.getvalue()
+    return png_bytes(chip)
 
 
 def _unique_violation(exc: IntegrityError) -> DomainError:
@@ -125,10 +125,14 @@ def _store_templates(session: Session, enrolment: Enrolment, person: Person, ana
     templates = [FaceTemplate(person=person, vector=v.astype(np.float32).tobytes(), model_id=enrolment.model_id,
                               probability=c.detection.probability, face_px=c.detection.size,
                               sharpness=c.sharpness, chip_png=seal_crop(enrolment.data_keys, chip_png(c.chip)),
-                              source_filename=name)
-                 for (name, c), v in zip(analyzed.accepted, analyzed.vectors)]
+                              loose_png=seal_loose(enrolment.data_keys, loose.png()) if loose else None,
+                              loose_geometry=loose.geometry() if loose else None, source_filename=name)
+                 for (name, c), v in zip(analyzed.accepted, analyzed.vectors) for loose in [c.loose_crop()]]
     try:
         with index_transaction(session, enrolment.sync) as tx:
+            if model_in_force(session, enrolment.model_id) != enrolment.model_id:
+                raise DomainError(MODEL_SWITCHED, "the model in force changed while the photos were analysed; "
+                                  "nothing was stored: send them again")
             if not allow_duplicate:
                 check_duplicates(session, enrolment.rules, enrolment.sync.gallery, analyzed.vectors, person_id,
                                  fallback)
@@ -229,4 +233,15 @@ def remove_face(session: Session, sync: GallerySync, person: Person, template_id
     template = session.get(FaceTemplate, template_id)
     if template is None or template.person_id != person.id:
         raise DomainError(UNKNOWN_TEMPLATE, f"person {person.id} has no template {template_id}")
-    remove_templates(session, sync, person, [template])
+    remove_templates(session, sync, person, _same_photo(person, template))
+
+
+def _same_photo(person: Person, template: FaceTemplate) -> list[FaceTemplate]:
+    """The template and every re-embedding of the same photo (under other models, either way)."""
+    family, grew = {template.id}, True
+    while grew:
+        linked = {t.id for t in person.templates if t.derived_from in family or
+                  (t.id not in family and any(f.derived_from == t.id for f in person.templates if f.id in family))}
+        grew = not linked <= family
+        family |= linked
+    return [t for t in person.templates if t.id in family]
