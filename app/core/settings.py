@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     detect_max_side: int = 320  # MTCNN  # photos are searched for faces at most this large (benchmarks/detect_scale.py)
     min_face_size: int = 40  # MTCNN: smallest face searched, in photo pixels (>= 20 px of the downscaled copy)
     mtcnn_scale_factor: float = 0.709
-    min_face_probability: float = 0.95
+    min_face_probability: float = 0.9  # O-Net's probability (benchmarks/README.md: quality gate)
     min_face_px: int = 40  # faces smaller than this in the photo are refused
     secondary_face_ratio: float = 0.6
     max_images_per_enrollment: int = 20

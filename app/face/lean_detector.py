@@ -9,10 +9,9 @@ decides which boxes O-Net sees.
 
 O-Net was trained to refine R-Net's boxes, and BlazeFace's squared box sits lower and tighter
 than those: the R-Net box MTCNN shows O-Net for a face is ~12% larger and centred ~7% of the
-side higher (median over training-side dev photos, tools/fit_onet_box.py). O-Net placed on the
-raw box gives landmarks away from MTCNN's and costs held-out accuracy, so the landmarks come
-from a second O-Net run on each box moved by that fixed amount (models/README.md has the
-figures); probability and box still come from BlazeFace's own box.
+side higher (median over training-side dev photos, tools/fit_onet_box.py). O-Net runs once, on
+each box moved by that fixed amount; on the raw box its landmarks land away from MTCNN's and
+cost held-out accuracy (models/README.md has the figures).
 """
 from __future__ import annotations
 
@@ -55,10 +54,9 @@ class LeanDetector:
         if not proposals:
             return []
         boxes = np.stack([p.box for p in proposals])
-        # Probability and box from BlazeFace's own box, as the quality gate was fitted on them;
-        # landmarks from the box MTCNN would have shown O-Net (its probability there is lower).
-        probabilities, refined, _ = self._onet.refine(image, square(boxes))
-        _, _, landmarks = self._onet.refine(image, onet_boxes(boxes))
+        # O-Net sees each face where R-Net would have shown it, so its probability, box and
+        # landmarks mean what they mean inside MTCNN.
+        probabilities, refined, landmarks = self._onet.refine(image, onet_boxes(boxes))
         faces = [Detection(b, float(p), l) for b, p, l in zip(refined, probabilities, landmarks)]
         return sorted(faces, key=lambda d: -d.probability)
 

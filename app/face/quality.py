@@ -11,7 +11,7 @@ from app.face.errors import FACE_TOO_SMALL, MULTIPLE_FACES, NO_FACE, FaceRejecte
 
 @dataclass(frozen=True)
 class QualityPolicy:
-    min_probability: float = 0.95
+    min_probability: float = 0.9  # the setting min_face_probability
     min_face_px: int = 40
     # Another confident face at least this fraction of the main face's size makes the
     # photo ambiguous; smaller ones are people in the background.

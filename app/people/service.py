@@ -130,7 +130,9 @@ def _store_templates(session: Session, enrolment: Enrolment, person: Person, ana
                  for (name, c), v in zip(analyzed.accepted, analyzed.vectors) for loose in [c.loose_crop()]]
     try:
         with index_transaction(session, enrolment.sync) as tx:
-            if model_in_force(session, enrolment.model_id) != enrolment.model_id:
+            with session.no_autoflush:  # the new templates are not in the session yet
+                switched = model_in_force(session, enrolment.model_id) != enrolment.model_id
+            if switched:
                 raise DomainError(MODEL_SWITCHED, "the model in force changed while the photos were analysed; "
                                   "nothing was stored: send them again")
             if not allow_duplicate:
