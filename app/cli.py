@@ -131,8 +131,8 @@ def cmd_prepare_data(args: argparse.Namespace) -> None:
     from app.training.chips import prepare_chips
     from app.training.data import capped_photos, list_photos
 
-    photos = capped_photos(list_photos(args.src), args.min_per_person, args.max_per_person)
-    chips = prepare_chips(args.src, args.dst, _pipeline(args.model), photos=photos)
+    chosen = {p.path for p in capped_photos(list_photos(args.src), args.min_per_person, args.max_per_person)}
+    chips = prepare_chips(args.src, args.dst, _pipeline(args.model), keep=lambda photo: photo.path in chosen)
     print(json.dumps({"chips": len(chips.identities), "people": len(set(chips.identities)),
                       "no_face": len(chips.failures)}))
 
