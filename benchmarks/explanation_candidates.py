@@ -58,7 +58,8 @@ def gradient_x_feature(network: torch.nn.Module, probe: np.ndarray, template: np
 def candidates(network: torch.nn.Module, probe: np.ndarray, template: np.ndarray) -> dict[str, np.ndarray]:
     out = {}
     for level, blocks in LEVELS.items():
-        out |= {f"{name}_level{level}": score for name, score in feature_scores(network, probe, template, blocks).items()}
+        for name, score in feature_scores(network, probe, template, blocks).items():
+            out[f"{name}_level{level}"] = score
         out[f"gradient_x_feature_level{level}"] = gradient_x_feature(network, probe, template, blocks, False)
         out[f"gradient_x_feature_mirrored_level{level}"] = gradient_x_feature(network, probe, template, blocks, True)
     return out

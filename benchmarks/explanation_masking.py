@@ -6,7 +6,7 @@ Each person of `split` (app.training.data.identity_split; `select` chose the sco
 reports it) with two cached chips gives one pair: the first chip is the template (the
 prototype), the second the probe. Two cell scores of the probe against the template are
 compared on the same pairs, both from the serving graph (app/face/explain.py on ONNX Runtime):
-the route's map (each cell's gradient x feature share of the cosine) and the per-cell cosine of
+the route's map (each cell's gradient x feature pull on the cosine) and the per-cell cosine of
 the features (ProtoPNet's patch similarity). Masking a score's top `cells` of the 8x8 grid
 (filled with the network's mean colour) should raise the probe-template distance of the
 serving encoder (ONNX, flip-averaged) more than masking the same number of random cells, if
@@ -32,7 +32,7 @@ from app.training.data import data_root, identity_split
 
 ROOT = Path(__file__).resolve().parents[1]  # the checkout: var/
 DATASETS = ("lfw-dev", "celeba-dev")
-SCORES = {"cell_share": lambda m: m.shares, "feature_cosine": lambda m: m.feature_cosine}
+SCORES = {"cell_pull": lambda m: m.pull, "feature_cosine": lambda m: m.feature_cosine}
 
 
 def split_pairs(split: str) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -84,7 +84,7 @@ def main() -> None:
     random_rise = []
     for template, probe in pairs:
         cell_map: CellMap = explainer.explain(probe, template)
-        grid = cell_map.shares.shape
+        grid = cell_map.pull.shape
         chips = [template, probe]
         for score in SCORES.values():
             chips.append(mask_cells(probe, list(np.argsort(score(cell_map).ravel())[::-1][:args.cells]), grid))

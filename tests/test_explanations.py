@@ -127,7 +127,7 @@ def test_the_cell_graph_is_the_autograd_gradient_x_feature_on_real_chips(client:
     assert np.abs(cells - want).max() <= 1e-5 * np.abs(want).max()
     cell_map = CellExplainer.load(card).explain(probe, template)  # the served ONNX graph
     expected = want[0] + want[1] + want[2][:, ::-1] + want[3][:, ::-1]
-    assert np.abs(cell_map.shares - expected).max() <= 1e-3 * np.abs(expected).max()
+    assert np.abs(cell_map.pull - expected).max() <= 1e-3 * np.abs(expected).max()
     assert abs(cell_map.cosine - float(cosine.detach())) < 1e-5
     vectors = pipeline.embed([pipeline.door_chip(read(p)) for p in (photos(ALICE)[5], photos(ALICE)[0])])
     assert abs(cell_map.cosine - float(vectors[0] @ vectors[1])) < 1e-4  # the door's own comparison

@@ -175,14 +175,15 @@ def verify(session: Session, verifier: Verifier, key: ApiKey, images: list[bytes
             raise
     decision = _apply_rights(session, verifier, decision, door, instant)
     latency = (time.perf_counter() - started) * 1000
-    event = record(session, verifier.model_id, verifier.data_keys, key, door, badge_id, decision, threshold, latency, instant)
+    event = record(session, verifier.model_id, verifier.data_keys, key, door, badge_id, decision, threshold, latency,
+                   instant)
     if error is not None:
         raise DomainError(error.reason, error.message, event_id=event.id)
     return decision, event, threshold
 
 
-def record(session: Session, model_id: str, data_keys: DataKeys, key: ApiKey, door: Door | None, badge_id: str | None,
-           decision: Decision, threshold: float, latency_ms: float, instant: datetime) -> AccessEvent:
+def record(session: Session, model_id: str, data_keys: DataKeys, key: ApiKey, door: Door | None,
+           badge_id: str | None, decision: Decision, threshold: float, latency_ms: float, instant: datetime) -> AccessEvent:
     """The audit event, stamped with the instant the decision used."""
     quality = decision.face.detection if decision.face else None
     event = AccessEvent(

@@ -17,7 +17,9 @@ router = APIRouter(route_class=EdgeRoute, prefix="/v1/admin", tags=["admin"], de
 @router.get("/events/{event_id}/explanation", response_class=Response,
             responses={200: {"content": {"image/png": {}}}})
 def event_explanation(event_id: RowId, runtime: RuntimeDep, session: SessionDep) -> Response:
-    """PNG: probe crop | template crop | probe under each cell's share of the probe-template
+    """PNG: probe crop | template crop | probe under each cell's pull on the probe-template
+    cosine (red for the match, blue against it), with a legend. The headers name the template and
+    its person, and give the cosine and distance the map explains (the decision's distance)."""
     cosine (red for the match, blue against it), with a legend. The headers name the template and
     its person, and give the cosine and distance the map explains (the decision's distance)."""
     found = explain_event(session, runtime.settings.model_card, runtime.data_keys, event_id)

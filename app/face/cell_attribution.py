@@ -1,13 +1,14 @@
 """Gradient x feature attribution of the probe-template cosine, written as a plain forward graph.
 
 Which cells of the aligned chips made the probe and its prototype agree? For each cell of
-level 3 of dlib's ResNet (8x8 cells of ~19 px, the last grid fine enough for face parts) the
-share of the embeddings' cosine it carries: sum over channels of f * d(cosine)/d f, for the
-probe and the template, each through both of its flip-averaged views (the mirrored view's map is
-mirrored back). Summed over cells that is the first-order expansion of the cosine, so the map
-says where the similarity comes from; benchmarks/explanation_masking.py checks that masking its
-top cells moves the distance more than masking random ones (the cosine of features per cell, as
-in ProtoPNet, does not).
+level 3 of dlib's ResNet (8x8 cells of ~19 px, the last grid fine enough for face parts) its
+pull on the embeddings' cosine: sum over channels of f * d(cosine)/d f, for the probe and the
+template, each through both of its flip-averaged views (the mirrored view's map is mirrored
+back). That is, to first order, how much the cosine would fall were the cell's features taken
+away (positive: the cell holds the faces together; negative: it pushes them apart). The pulls
+sum to about zero, not to the cosine: scaling all features together leaves a cosine unchanged.
+benchmarks/explanation_masking.py checks that masking the top cells moves the distance more
+than masking random ones (the cosine of features per cell, as in ProtoPNet, does not).
 
 The gradient through the network's last two levels is written out by hand (transposed
 convolutions, ReLU masks, pooling spread back) so that the whole computation exports to ONNX

@@ -2,7 +2,7 @@
 
 Each enrolled template is a prototype of its person and a decision is the nearest one. The map
 gives each of level 3's 8x8 cells of the aligned chips (the alignment puts the same part of the
-face in the same cell) its share of the probe-template cosine: gradient x feature, computed by
+face in the same cell) its pull on the probe-template cosine: gradient x feature, computed by
 the card's cell-attribution graph (app/face/cell_attribution.py, exported to ONNX) on ONNX
 Runtime, so explanations need no PyTorch either. The per-cell cosine of the two feature vectors
 (ProtoPNet's patch similarity) is kept beside it for benchmarks/explanation_masking.py, which
@@ -27,7 +27,7 @@ class ExplanationsUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class CellMap:
-    shares: np.ndarray  # (H, W): each cell's share of the cosine, probe and template sides summed
+    pull: np.ndarray  # (H, W): each cell's pull on the cosine, probe and template sides summed
     feature_cosine: np.ndarray  # (H, W): cosine of the two chips' feature vectors at each cell
     cosine: float  # of the flip-averaged embeddings, as the decision compared them
 
@@ -56,10 +56,10 @@ class CellExplainer:
         views = np.stack([probe, template, probe[:, ::-1], template[:, ::-1]])
         batch = np.ascontiguousarray(views.transpose(0, 3, 1, 2), np.float32)
         cells, features, cosine = self._session.run(None, {"input": batch})
-        shares = cells[0] + cells[1] + cells[2][:, ::-1] + cells[3][:, ::-1]
+        pull = cells[0] + cells[1] + cells[2][:, ::-1] + cells[3][:, ::-1]
         a, b = features[0], features[1]
         feature_cosine = (a * b).sum(0) / np.maximum(np.linalg.norm(a, axis=0) * np.linalg.norm(b, axis=0), 1e-12)
-        return CellMap(shares, feature_cosine, float(cosine[0]))
+        return CellMap(pull, feature_cosine, float(cosine[0]))
 
 
 def _diverging(values: np.ndarray) -> np.ndarray:
@@ -83,17 +83,17 @@ def _legend(width: int, scale: float) -> np.ndarray:
     draw.text((10, 16), f"-{scale:.3f} against", fill=(0, 0, 0), font=font)
     draw.text((width // 2 - 4, 16), "0", fill=(0, 0, 0), font=font)
     draw.text((width - 10, 16), f"for +{scale:.3f}", fill=(0, 0, 0), font=font, anchor="ra")
-    draw.text((10, 30), "cell's share of the probe-template cosine", fill=(0, 0, 0), font=font)
+    draw.text((10, 30), "how much each cell holds the probe to the template (cosine)", fill=(0, 0, 0), font=font)
     return np.asarray(strip)
 
 
 def render_overlay(probe: np.ndarray, template: np.ndarray, cell_map: CellMap) -> bytes:
-    """PNG: the probe crop, the prototype (template) crop, the probe under its cells' shares of the
-    cosine (red: the cell made the faces agree, blue: it pulled them apart, scaled to the largest
-    share), and a legend with that scale."""
+    """PNG: the probe crop, the prototype (template) crop, the probe under its cells' pull on the
+    cosine (red: the cell made the faces agree, blue: it pushed them apart, scaled to the largest
+    pull), and a legend with that scale."""
     size = probe.shape[0]
-    scale = float(np.abs(cell_map.shares).max()) or 1.0
-    cells = Image.fromarray((cell_map.shares / scale).astype(np.float32), mode="F")
+    scale = float(np.abs(cell_map.pull).max()) or 1.0
+    cells = Image.fromarray((cell_map.pull / scale).astype(np.float32), mode="F")
     heat = _diverging(np.asarray(cells.resize((size, size), Image.NEAREST)))
     blended = (0.45 * probe.astype(np.float64) + 0.55 * heat).astype(np.uint8)
     panels = np.concatenate([probe, template, blended], axis=1)
