@@ -170,8 +170,8 @@ def verify(session: Session, verifier: Verifier, key: ApiKey, images: list[bytes
         except Exception:  # a fault of ours: audited, then answered 500 by app/core/errors.py
             session.rollback()
             latency = (time.perf_counter() - started) * 1000
-            record(session, verifier.model_id, key, door, badge_id, Decision(INTERNAL_ERROR, mode), threshold,
-                   latency, instant)
+            record(session, verifier.model_id, verifier.data_keys, key, door, badge_id,
+                   Decision(INTERNAL_ERROR, mode), threshold, latency, instant)
             raise
     decision = _apply_rights(session, verifier, decision, door, instant)
     latency = (time.perf_counter() - started) * 1000

@@ -20,8 +20,6 @@ def event_explanation(event_id: RowId, runtime: RuntimeDep, session: SessionDep)
     """PNG: probe crop | template crop | probe under each cell's pull on the probe-template
     cosine (red for the match, blue against it), with a legend. The headers name the template and
     its person, and give the cosine and distance the map explains (the decision's distance)."""
-    cosine (red for the match, blue against it), with a legend. The headers name the template and
-    its person, and give the cosine and distance the map explains (the decision's distance)."""
     found = explain_event(session, runtime.settings.model_card, runtime.data_keys, event_id)
     return Response(found.png, media_type="image/png", headers={
         "X-Template-Id": str(found.template.id), "X-Person-Id": str(found.template.person_id),
