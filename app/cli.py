@@ -37,10 +37,11 @@ def cmd_import_dlib(args: argparse.Namespace) -> None:
 
 
 def cmd_export_onnx(args: argparse.Namespace) -> None:
-    from app.face.onnx_export import export_card_graph, export_detector_graphs
+    from app.face.onnx_export import export_card_graph, export_detector_graphs, export_explain_graph
 
     settings = get_settings()
-    print(json.dumps({"encoder": export_card_graph(args.card or settings.model_card),
+    card = args.card or settings.model_card
+    print(json.dumps({"encoder": export_card_graph(card), "explain": export_explain_graph(card),
                       "detectors": export_detector_graphs(settings.detectors_path)}))
 
 
@@ -131,8 +132,8 @@ def cmd_prepare_data(args: argparse.Namespace) -> None:
     from app.training.chips import prepare_chips
     from app.training.data import capped_photos, list_photos
 
-    photos = capped_photos(list_photos(args.src), args.min_per_person, args.max_per_person)
-    chips = prepare_chips(args.src, args.dst, _pipeline(args.model), photos=photos)
+    chosen = {p.path for p in capped_photos(list_photos(args.src), args.min_per_person, args.max_per_person)}
+    chips = prepare_chips(args.src, args.dst, _pipeline(args.model), keep=lambda photo: photo.path in chosen)
     print(json.dumps({"chips": len(chips.identities), "people": len(set(chips.identities)),
                       "no_face": len(chips.failures)}))
 
@@ -267,13 +268,14 @@ def cmd_keys(args: argparse.Namespace) -> None:
 
 
 def cmd_rotate_data_key(_: argparse.Namespace) -> None:
+    from app.access.crops import reseal_event_crops
     from app.people.crops import reseal_crops
 
     db, _, _ = _open()
     keys = _data_keys()
     new_id = keys.add_key()
     with db.session() as session:
-        changed = reseal_crops(session, keys, only_plain=False)
+        changed = reseal_crops(session, keys, only_plain=False) + reseal_event_crops(session, keys, only_plain=False)
     keys.drop_old_keys()
     _emit({"data_key": new_id, "crops_reencrypted": changed})
     _say("older backups need the key file as it was when they were written")

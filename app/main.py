@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from app.access.crops import reseal_event_crops
 from app.access.router import router as access_router
 from app.admin.keys import router as keys_router
 from app.admin.router import router as admin_router
@@ -34,7 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = start_runtime(settings)
         with runtime.db.session() as session:
-            sealed = reseal_crops(session, runtime.data_keys, only_plain=True)
+            sealed = reseal_crops(session, runtime.data_keys, only_plain=True) \
+                + reseal_event_crops(session, runtime.data_keys, only_plain=True)
         if sealed:
             log.info("sealed plain face crops", extra={"crops": sealed})
         runtime.follow(settings.index_poll_seconds)

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from app.access.crops import PURPOSE as EVENT_CROP
 from app.access.models import AccessEvent
 from app.backup import backup, restore
 from app.cli import main
@@ -95,6 +96,7 @@ def test_rotate_data_key_reencrypts_every_crop(tmp_path: Path, database_url: str
                                                capsys: pytest.CaptureFixture) -> None:
     with TestClient(create_app(make_settings(tmp_path, database_url))) as client:
         enroll(client, "Alice", photos("Colin_Powell")[:2])
+        _door_events(client, 1, read(photos("Colin_Powell")[5]))  # an admission keeps its probe crop
     before = DataKeys.load(tmp_path / "data-keys.json")
     shutil.copy2(tmp_path / "data-keys.json", tmp_path / "old-keys.json")
     monkeypatch.setenv("FACEGATE_DATABASE_URL", database_url)
@@ -105,9 +107,11 @@ def test_rotate_data_key_reencrypts_every_crop(tmp_path: Path, database_url: str
     finally:
         get_settings.cache_clear()
     result = json.loads(capsys.readouterr().out.splitlines()[-1])
-    assert result == {"data_key": "k2", "crops_reencrypted": 2}
+    assert result == {"data_key": "k2", "crops_reencrypted": 3}  # two templates' crops, one event's
     after = DataKeys.load(tmp_path / "data-keys.json")
     assert list(after.keys) == ["k2"]
     crops = [bytes(r[0]) for r in _sql(database_url, "SELECT chip_png FROM face_template")]
     assert all(after.key_of(c) == "k2" and open_crop(after, c).startswith(b"\x89PNG") for c in crops)
+    (probe,) = [bytes(r[0]) for r in _sql(database_url, "SELECT chip_png FROM event_crop")]
+    assert after.key_of(probe) == "k2" and after.open(probe, EVENT_CROP).startswith(b"\x89PNG")
     assert "k1" in before.keys  # the old key file still opens older backups, nothing else

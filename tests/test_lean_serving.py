@@ -1,7 +1,7 @@
 """The serving path without PyTorch, and its parity with the torch networks it replaces.
 
 The service must run from the serving set alone (no torch installed): a fresh interpreter
-that refuses to import torch enrols and verifies over HTTP. Where the training extra is
+that refuses to import torch enrols, verifies and explains a decision over HTTP. Where the training extra is
 installed, the ONNX graphs are checked against facenet-pytorch and the torch encoder, and
 the BlazeFace + O-Net detector against MTCNN on real photos.
 """
@@ -49,7 +49,9 @@ NO_TORCH_SERVER = textwrap.dedent("""
         answers = [client.post("/v1/access/verify", headers=admin, data={"door_id": door},
                                files={"image": ("p.jpg", open(p, "rb").read(), "image/jpeg")}).json()
                    for p in args["probes"]]
+        explained = client.get(f"/v1/admin/events/{answers[0]['event_id']}/explanation", headers=admin)
         print(json.dumps({"enrolled": person.status_code, "answers": answers,
+                          "explanation": [explained.status_code, explained.headers.get("content-type")],
                           "ready": client.get("/readyz").status_code,
                           "torch": "torch" in sys.modules}))
 """)
@@ -67,6 +69,7 @@ def test_serving_enrols_and_verifies_without_torch(tmp_path: Path, database_url:
     colin, colin_again, tony = result["answers"]
     assert colin["decision"] == "admit" and colin_again["decision"] == "admit"
     assert tony["decision"] == "reject" and tony["reason"] == "no_match"
+    assert result["explanation"] == [200, "image/png"]  # the explanation graph runs on ONNX Runtime too
     assert "Warning" not in done.stderr  # a clean start: no tracer or graph-optimiser warnings
 
 

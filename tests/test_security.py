@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, text
 
 from app.main import create_app
 from app.security.crypto import DataKeys, is_sealed
-from tests.helpers import ADMIN, ADMIN_KEY, auth, default_door, enroll, make_settings, no_face, photos
+from tests.helpers import ADMIN, ADMIN_KEY, auth, default_door, enroll, make_settings, no_face, photos, read, verify
 
 
 def _sql(url: str, statement: str, **params) -> list:  # noqa: ANN003
@@ -109,19 +109,25 @@ def test_the_audit_chain_names_edited_deleted_and_inserted_rows(tmp_path: Path, 
 
 
 def test_crops_are_sealed_at_rest_and_plain_ones_sealed_at_start(tmp_path: Path, database_url: str) -> None:
+    from app.access.crops import PURPOSE as EVENT_CROP
     from app.people.crops import open_crop
 
     with TestClient(create_app(make_settings(tmp_path, database_url))) as client:
         enroll(client, "Alice", photos("Colin_Powell")[:2])
+        assert verify(client, read(photos("Colin_Powell")[5]))["decision"] == "admit"  # keeps its probe crop
     keys = DataKeys.load(tmp_path / "data-keys.json")
     assert (tmp_path / "data-keys.json").stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "server-secret").stat().st_mode & 0o777 == 0o600
     crops = [bytes(r[0]) for r in _sql(database_url, "SELECT chip_png FROM face_template ORDER BY id")]
-    assert all(is_sealed(c) and b"PNG" not in c for c in crops)
-    plain = open_crop(keys, crops[0])
-    assert plain.startswith(b"\x89PNG")
+    (probe,) = [bytes(r[0]) for r in _sql(database_url, "SELECT chip_png FROM event_crop")]
+    assert all(is_sealed(c) and b"PNG" not in c for c in crops + [probe])
+    plain, plain_probe = open_crop(keys, crops[0]), keys.open(probe, EVENT_CROP)
+    assert plain.startswith(b"\x89PNG") and plain_probe.startswith(b"\x89PNG")
     _sql(database_url, "UPDATE face_template SET chip_png = :p", p=plain)  # as stored before encryption
+    _sql(database_url, "UPDATE event_crop SET chip_png = :p", p=plain_probe)
     with TestClient(create_app(make_settings(tmp_path, database_url))):
         pass
     again = [bytes(r[0]) for r in _sql(database_url, "SELECT chip_png FROM face_template")]
     assert all(is_sealed(c) and open_crop(keys, c) == plain for c in again)
+    (probe_again,) = [bytes(r[0]) for r in _sql(database_url, "SELECT chip_png FROM event_crop")]
+    assert is_sealed(probe_again) and keys.open(probe_again, EVENT_CROP) == plain_probe

@@ -25,6 +25,7 @@ from app.gallery.index import Gallery, PersonMatch
 from app.keys.models import ApiKey
 from app.people.models import Person
 from app.rights import check as rights
+from app.security.crypto import DataKeys
 
 if TYPE_CHECKING:
     from app.runtime import Runtime
@@ -49,13 +50,14 @@ class Verifier:
     thresholds: Thresholds
     model_id: str
     site_time_zone: str
+    data_keys: DataKeys  # the probe crop kept with a matched decision is sealed
 
     @classmethod
     def of(cls, runtime: "Runtime") -> "Verifier":
         """The one way routes build it, so every door path judges schedules in the site's zone."""
         model = runtime.model  # once: a switch swaps it whole
         return cls(model.face_worker, model.gallery, model.thresholds, model.model_id,
-                   runtime.settings.site_time_zone)
+                   runtime.settings.site_time_zone, runtime.data_keys)
 
 
 @dataclass
@@ -168,19 +170,20 @@ def verify(session: Session, verifier: Verifier, key: ApiKey, images: list[bytes
         except Exception:  # a fault of ours: audited, then answered 500 by app/core/errors.py
             session.rollback()
             latency = (time.perf_counter() - started) * 1000
-            record(session, verifier.model_id, key, door, badge_id, Decision(INTERNAL_ERROR, mode), threshold,
-                   latency, instant)
+            record(session, verifier.model_id, verifier.data_keys, key, door, badge_id,
+                   Decision(INTERNAL_ERROR, mode), threshold, latency, instant)
             raise
     decision = _apply_rights(session, verifier, decision, door, instant)
     latency = (time.perf_counter() - started) * 1000
-    event = record(session, verifier.model_id, key, door, badge_id, decision, threshold, latency, instant)
+    event = record(session, verifier.model_id, verifier.data_keys, key, door, badge_id, decision, threshold, latency,
+                   instant)
     if error is not None:
         raise DomainError(error.reason, error.message, event_id=event.id)
     return decision, event, threshold
 
 
-def record(session: Session, model_id: str, key: ApiKey, door: Door | None, badge_id: str | None,
-           decision: Decision, threshold: float, latency_ms: float, instant: datetime) -> AccessEvent:
+def record(session: Session, model_id: str, data_keys: DataKeys, key: ApiKey, door: Door | None,
+           badge_id: str | None, decision: Decision, threshold: float, latency_ms: float, instant: datetime) -> AccessEvent:
     """The audit event, stamped with the instant the decision used."""
     quality = decision.face.detection if decision.face else None
     event = AccessEvent(
@@ -196,7 +199,7 @@ def record(session: Session, model_id: str, key: ApiKey, door: Door | None, badg
     session.add(event)
     if decision.template_id is not None and decision.face is not None:
         session.flush()
-        keep_crop(session, event.id, decision.template_id, decision.face.chip)
+        keep_crop(session, data_keys, event.id, decision.template_id, decision.face.chip)
     try:
         session.commit()
     except IntegrityError:
@@ -206,5 +209,5 @@ def record(session: Session, model_id: str, key: ApiKey, door: Door | None, badg
         if not decision.admitted:
             raise
         refused = replace(decision, reason=rights.ANTI_PASSBACK, rule={"check": "anti_passback", "concurrent": True})
-        return record(session, model_id, key, door, badge_id, refused, threshold, latency_ms, instant)
+        return record(session, model_id, data_keys, key, door, badge_id, refused, threshold, latency_ms, instant)
     return event

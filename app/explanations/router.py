@@ -17,9 +17,10 @@ router = APIRouter(route_class=EdgeRoute, prefix="/v1/admin", tags=["admin"], de
 @router.get("/events/{event_id}/explanation", response_class=Response,
             responses={200: {"content": {"image/png": {}}}})
 def event_explanation(event_id: RowId, runtime: RuntimeDep, session: SessionDep) -> Response:
-    """PNG: probe crop | template crop | probe under its per-cell cosine similarity to the template.
-    The headers name the template and its person."""
+    """PNG: probe crop | template crop | probe under each cell's pull on the probe-template
+    cosine (red for the match, blue against it), with a legend. The headers name the template and
+    its person, and give the cosine and distance the map explains (the decision's distance)."""
     found = explain_event(session, runtime.settings.model_card, runtime.data_keys, event_id)
     return Response(found.png, media_type="image/png", headers={
         "X-Template-Id": str(found.template.id), "X-Person-Id": str(found.template.person_id),
-        "X-Mean-Cell-Similarity": f"{found.mean_similarity:.4f}"})
+        "X-Embedding-Cosine": f"{found.cell_map.cosine:.4f}", "X-Distance": f"{found.cell_map.distance:.4f}"})

@@ -1,23 +1,19 @@
-"""Keep a decision's probe crop, and explain the decision against the template it matched."""
+"""Explain a decision against the template it matched, from the probe crop kept with its event."""
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 from sqlalchemy.orm import Session
 
-from app.access.crops import EventCrop
+from app.access.crops import EventCrop, open_event_crop
 from app.access.models import AccessEvent
 from app.core.reasons import EXPLANATIONS_UNAVAILABLE, NO_EXPLANATION, UNKNOWN_EVENT, DomainError
-from app.face.encoder import Encoder
-
-if TYPE_CHECKING:
-    import torch
+from app.face.explain import CellExplainer, CellMap, ExplanationsUnavailable, render_overlay
 from app.gallery.models import FaceTemplate
 from app.people.crops import open_crop
 from app.security.crypto import DataKeys
@@ -27,7 +23,7 @@ from app.security.crypto import DataKeys
 class Explanation:
     png: bytes
     template: FaceTemplate
-    mean_similarity: float
+    cell_map: CellMap
 
 
 def _chip(png: bytes) -> np.ndarray:
@@ -36,14 +32,15 @@ def _chip(png: bytes) -> np.ndarray:
 
 
 @lru_cache(maxsize=1)
-def _torch_network(card_path: Path) -> "torch.nn.Module":
-    """The card's network in PyTorch, loaded on the first explanation (the door path never needs it)."""
-    return Encoder.load(card_path).network
+def _explainer(card_path: Path) -> CellExplainer:
+    """The card's explanation graph, loaded on the first explanation (the door path never needs it)."""
+    return CellExplainer.load(card_path)
 
 
 def explain_event(session: Session, card_path: Path, data_keys: DataKeys, event_id: int) -> Explanation:
     """The overlay of the event's probe crop against the template that decided it; 404 when
-    the event is unknown or kept no crop, or its template (or the template's crop) is gone."""
+    the event is unknown or kept no crop (not matched, or purged with its event), or its template
+    (or the template's crop) is gone."""
     if session.get(AccessEvent, event_id) is None:
         raise DomainError(UNKNOWN_EVENT, f"event {event_id} does not exist")
     crop = session.get(EventCrop, event_id)
@@ -52,14 +49,10 @@ def explain_event(session: Session, card_path: Path, data_keys: DataKeys, event_
     template = session.get(FaceTemplate, crop.template_id)
     if template is None or template.chip_png is None:
         raise DomainError(NO_EXPLANATION, f"template {crop.template_id} that decided the event is gone")
-    try:  # the similarity map reads the network's inner features: PyTorch, from facegate[train]
-        from app.face.explain import render_overlay, similarity_map
-        network = _torch_network(card_path)
-    except ImportError as exc:
-        raise DomainError(EXPLANATIONS_UNAVAILABLE, "explanations need PyTorch: install facegate[train]") from exc
-    probe, prototype = _chip(crop.chip_png), _chip(open_crop(data_keys, template.chip_png))
     try:
-        similarity = similarity_map(network, probe, prototype)
-    except ValueError as exc:
+        explainer = _explainer(card_path)
+    except ExplanationsUnavailable as exc:
         raise DomainError(EXPLANATIONS_UNAVAILABLE, str(exc)) from exc
-    return Explanation(render_overlay(probe, prototype, similarity), template, float(similarity.mean()))
+    probe, prototype = _chip(open_event_crop(data_keys, crop)), _chip(open_crop(data_keys, template.chip_png))
+    cell_map = explainer.explain(probe, prototype)
+    return Explanation(render_overlay(probe, prototype, cell_map), template, cell_map)

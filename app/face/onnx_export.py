@@ -109,6 +109,37 @@ def export_card_graph(card_path: Path) -> dict[str, str]:
     return card["onnx"]
 
 
+def export_explain_graph(card_path: Path) -> dict[str, str]:
+    """Export the card's cell-attribution graph (app/face/cell_attribution.py) beside its encoder
+    graph, check it against PyTorch on random chips, and record file and sha256 in the card."""
+    import json
+
+    from app.face.cell_attribution import CellAttribution
+    from app.face.encoder import Encoder
+    from app.face.onnx_backend import file_sha256, session
+
+    encoder = Encoder.load(card_path)
+    size = encoder.alignment.size
+    graph = Path(card_path).parent / (Path(encoder.card["weights"]).stem + "-explain.onnx")
+    module = CellAttribution(encoder.network).eval()
+    outputs = ["cells", "features", "cosine"]
+    export_graph(module, torch.zeros(4, 3, size, size), graph, outputs, {}, overwrite=True)
+    check = np.random.default_rng(0).integers(0, 256, (4, 3, size, size)).astype(np.float32)
+    with torch.no_grad():
+        want = module(torch.from_numpy(check))[0].numpy()
+    got = session(graph, 1).run(["cells"], {"input": check})[0]
+    worst = float(np.abs(want - got).max() / np.abs(want).max())
+    if worst > PARITY_ABS:
+        graph.unlink()
+        raise OnnxParityError(f"ONNX export of {graph.name} differs from PyTorch (relative {worst:.2e})")
+    card = json.loads(Path(card_path).read_text())
+    card["explain_onnx"] = {"file": graph.name, "sha256": file_sha256(graph),
+                            "exported": f"torch {torch.__version__} opset {OPSET}, app/face/onnx_export.py; "
+                                        f"cell maps within {worst:.1e} of PyTorch (relative) on random chips"}
+    Path(card_path).write_text(json.dumps(card, indent=2) + "\n")
+    return card["explain_onnx"]
+
+
 def export_detector_graphs(detector_dir: Path) -> dict[str, str]:
     """Re-export O-Net into `detector_dir` and record its sha256 in the manifest (BlazeFace is
     committed as downloaded; only its digest is checked)."""
