@@ -93,30 +93,33 @@ def export_onet(path: Path) -> float:
 def export_card_graph(card_path: Path) -> dict[str, str]:
     """Export a model card's encoder beside its weights (same stem: cards sharing weights share the
     graph) and record file and sha256 in the card."""
-    import json
-
     from app.face.encoder import Encoder
-    from app.face.onnx_backend import file_sha256
 
     encoder = Encoder.load(card_path)
     graph = Path(card_path).parent / Path(encoder.card["weights"]).with_suffix(".onnx")
     cosine = export_encoder(encoder.network, encoder.alignment.size, graph)
+    return _record_in_card(card_path, "onnx", graph, f"cosine to PyTorch >= {cosine:.7f} on random chips")
+
+
+def _record_in_card(card_path: Path, key: str, graph: Path, check: str) -> dict[str, str]:
+    """Write an exported graph's file, sha256 and how it was checked under `key` of the card."""
+    import json
+
+    from app.face.onnx_backend import file_sha256
+
     card = json.loads(Path(card_path).read_text())
-    card["onnx"] = {"file": graph.name, "sha256": file_sha256(graph),
-                    "exported": f"torch {torch.__version__} opset {OPSET}, app/face/onnx_export.py; "
-                                f"cosine to PyTorch >= {cosine:.7f} on random chips"}
+    card[key] = {"file": graph.name, "sha256": file_sha256(graph),
+                 "exported": f"torch {torch.__version__} opset {OPSET}, app/face/onnx_export.py; {check}"}
     Path(card_path).write_text(json.dumps(card, indent=2) + "\n")
-    return card["onnx"]
+    return card[key]
 
 
 def export_explain_graph(card_path: Path) -> dict[str, str]:
     """Export the card's cell-attribution graph (app/face/cell_attribution.py) beside its encoder
     graph, check it against PyTorch on random chips, and record file and sha256 in the card."""
-    import json
-
     from app.face.cell_attribution import CellAttribution
     from app.face.encoder import Encoder
-    from app.face.onnx_backend import file_sha256, session
+    from app.face.onnx_backend import session
 
     encoder = Encoder.load(card_path)
     size = encoder.alignment.size
@@ -132,12 +135,8 @@ def export_explain_graph(card_path: Path) -> dict[str, str]:
     if worst > PARITY_ABS:
         graph.unlink()
         raise OnnxParityError(f"ONNX export of {graph.name} differs from PyTorch (relative {worst:.2e})")
-    card = json.loads(Path(card_path).read_text())
-    card["explain_onnx"] = {"file": graph.name, "sha256": file_sha256(graph),
-                            "exported": f"torch {torch.__version__} opset {OPSET}, app/face/onnx_export.py; "
-                                        f"cell maps within {worst:.1e} of PyTorch (relative) on random chips"}
-    Path(card_path).write_text(json.dumps(card, indent=2) + "\n")
-    return card["explain_onnx"]
+    return _record_in_card(card_path, "explain_onnx", graph,
+                           f"cell maps within {worst:.1e} of PyTorch (relative) on random chips")
 
 
 def export_detector_graphs(detector_dir: Path) -> dict[str, str]:
