@@ -35,9 +35,8 @@ def _probes(name: str) -> list[bytes]:
 def test_enrolled_people_are_admitted_and_others_rejected(client: TestClient) -> None:
     alice, bob = _enroll_two(client)
     assert len(alice["templates"]) == 3 and alice["badge_id"] == "B-100"
-    terminal = make_key(client, "terminal")
     for person, name in ((alice, ALICE), (bob, BOB)):
-        answers = [verify(client, probe, terminal) for probe in _probes(name)]
+        answers = [verify(client, probe) for probe in _probes(name)]
         admitted = [a for a in answers if a["decision"] == "admit"]
         # The threshold sits at FAR 1e-3, where a few percent of genuine photos are rejected.
         assert len(admitted) >= len(answers) - 1, answers
@@ -46,12 +45,12 @@ def test_enrolled_people_are_admitted_and_others_rejected(client: TestClient) ->
             assert answer["distance"] <= answer["threshold"] and answer["mode"] == "face"
         for answer in answers:
             assert answer["decision"] == "admit" or answer["reason"] == "no_match"
-    stranger = verify(client, read(photos(STRANGER)[0]), terminal)
+    stranger = verify(client, read(photos(STRANGER)[0]))
     assert stranger["decision"] == "reject" and stranger["reason"] == "no_match" and stranger["person"] is None
     assert stranger["distance"] > stranger["threshold"]
-    empty = verify(client, no_face(), terminal)
+    empty = verify(client, no_face())
     assert (empty["decision"], empty["reason"]) == ("reject", "no_face")
-    several = verify(client, two_faces(photos(ALICE)[6], photos(BOB)[6]), terminal)
+    several = verify(client, two_faces(photos(ALICE)[6], photos(BOB)[6]))
     assert several["reason"] == "multiple_faces"
 
 

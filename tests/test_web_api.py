@@ -84,10 +84,13 @@ def test_terminal_is_told_little_and_crops_stay_with_staff(client: TestClient) -
         assert response.status_code == 200, response.text
         return response.json()
 
-    assert door_answer(read(photos(member)[3]), terminal) == {"decision": "admit", "reason": "admitted", "name": "Member"}
-    assert door_answer(read(photos(stranger)[0]), terminal, badge_id="100") == {
-        "decision": "reject", "reason": "not_recognised", "name": None}
-    assert door_answer(b"not a jpeg", terminal) == {"decision": "reject", "reason": "look_again", "name": None}
+    def shown(answer: dict) -> tuple:
+        assert set(answer) == {"decision", "reason", "display_name", "event_id"}
+        return answer["decision"], answer["reason"], answer["display_name"]
+
+    assert shown(door_answer(read(photos(member)[3]), terminal)) == ("admit", "admitted", "Member")
+    assert shown(door_answer(read(photos(stranger)[0]), terminal, badge_id="100")) == ("reject", "not_recognised", None)
+    assert shown(door_answer(b"not a jpeg", terminal)) == ("reject", "look_again", None)
     events = client.get("/v1/admin/events", headers=ADMIN).json()
     assert [e["reason"] for e in events["items"]][:1] == ["not_an_image"]  # still audited in full
     admin_at_no_door = client.post("/web/terminal/verify", headers=ADMIN,

@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     min_face_px: int = 40  # faces smaller than this in the photo are refused
     secondary_face_ratio: float = 0.6
     max_images_per_enrollment: int = 20
+    terminal_display_name: Literal["full", "first", "none"] = "first"  # what a terminal shows on admit
     face_only_fpir: float = Field(1e-3, gt=0.0, lt=1.0)  # uncalibrated face-only decisions: card bound at this FPIR
     # Enrolment integrity (app/people/integrity.py)
     duplicate_rate: float = Field(1e-3, gt=0.0, lt=1.0)  # chance a distinct newcomer is flagged a duplicate

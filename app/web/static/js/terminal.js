@@ -11,10 +11,11 @@ const ANSWER_MS = 4000;
 const RETRY_MS = 3000;
 
 const WORDS = {
-  admitted: (name) => [`Welcome, ${name}`, "The door is open."],
+  admitted: (name) => [name ? `Welcome, ${name}` : "Welcome", "The door is open."],
   not_recognised: () => ["Access denied", "You were not recognised. Please ask reception."],
   look_again: () => ["Please try again", "Look straight at the camera, one person at a time."],
   badge_required: () => ["Badge needed", "Hold your badge to the reader, then look at the camera."],
+  not_allowed_now: () => ["Access denied", "You may not enter here at this time. Please ask reception."],
   denied: () => ["Access denied", "Please ask reception."],
 };
 
@@ -119,7 +120,7 @@ async function capture() {
     body.set("image", await frame(), "frame.jpg");
     if (badge) body.set("badge_id", badge);
     const answer = await api("/web/terminal/verify", { method: "POST", form: body });
-    const [title, detail] = WORDS[answer.reason](answer.name);
+    const [title, detail] = (WORDS[answer.reason] ?? WORDS.denied)(answer.display_name);
     $("answer").className = `answer ${answer.decision}`;
     $("answer-title").textContent = title;
     $("answer-detail").textContent = detail;
