@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from app.core.schemas import RequestModel
+
 
 class PersonRef(BaseModel):
     id: int
@@ -52,5 +54,5 @@ class EventPage(BaseModel):
     limit: int
 
 
-class EventLabel(BaseModel):
+class EventLabel(RequestModel):
     label: Literal["genuine", "impostor"] | None

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.edge import EdgeRoute
 from app.core.ids import RowId
+from app.core.schemas import RequestModel
 from app.core.sessions import SessionDep
 from app.keys import service
 from app.keys.auth import require
@@ -19,8 +20,7 @@ from app.runtime import RuntimeDep
 router = APIRouter(route_class=EdgeRoute, prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require(ADMIN))])
 
 
-class KeyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class KeyIn(RequestModel):
     role: Literal["admin", "enroll", "terminal"]
     name: str = Field(min_length=1, max_length=200)
     door_id: int | None = Field(None, ge=1, le=2**31 - 1)

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.ids import RowId
+from app.core.schemas import RequestModel
 
 
 class ThresholdOut(BaseModel):
@@ -17,10 +18,10 @@ class ThresholdOut(BaseModel):
     doors: dict[str, float | None]
 
 
-class ThresholdIn(BaseModel):
+class ThresholdIn(RequestModel):
     threshold: float | None = Field(..., ge=0.0, le=2.0)
     door_id: RowId | None = None
-    reason: str | None = Field(None, max_length=500)
+    reason: str = Field(..., min_length=1, max_length=500, pattern=r"\S")  # why: kept in the history
 
 
 class ThresholdChangeOut(BaseModel):
@@ -34,13 +35,13 @@ class ThresholdChangeOut(BaseModel):
     created_at: datetime
 
 
-class CalibrateIn(BaseModel):
+class CalibrateIn(RequestModel):
     target_far: float = Field(0.001, gt=0.0, lt=1.0)
     door_id: RowId | None = None
     apply: bool = False
 
 
-class DoorIn(BaseModel):
+class DoorIn(RequestModel):
     name: str = Field(..., min_length=1, max_length=200)
     mode: Literal["face", "badge"] = "face"
     threshold: float | None = Field(None, ge=0.0, le=2.0)
@@ -48,8 +49,7 @@ class DoorIn(BaseModel):
     open_to_default_group: bool = True  # granted to the default group, always, as doors were before rights
 
 
-class DoorPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DoorPatch(RequestModel):
     name: str | None = Field(None, min_length=1, max_length=200)
     mode: Literal["face", "badge"] | None = None
     time_zone: str | None = Field(None, max_length=64)

@@ -32,6 +32,18 @@ def _body(reason: str, message: str, **extra: Any) -> dict:
     return {"detail": {"reason": reason, "message": message, **extra}}
 
 
+def _summary(errors: list[dict]) -> str:
+    """A sentence for people: which field, what is wrong (an unknown field is named as such)."""
+    if not errors:
+        return "the request is malformed"
+    first = errors[0]
+    field = ".".join(str(part) for part in first.get("loc", [])[1:]) or "the body"
+    if first.get("type") == "extra_forbidden":
+        return f"unknown field `{field}`: check its spelling against the API docs (/docs)"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"`{field}`: {first.get('msg', 'invalid')}{more}"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
@@ -41,7 +53,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg")} for e in exc.errors()]
-        return JSONResponse(_body(INVALID_REQUEST, "the request is malformed", errors=errors),
+        return JSONResponse(_body(INVALID_REQUEST, _summary(exc.errors()), errors=errors),
                             status_code=HTTP_STATUS[INVALID_REQUEST])
 
     @app.exception_handler(HTTPException)

@@ -36,7 +36,7 @@ async def _read(files: list[UploadFile], limit: int) -> list[service.Upload]:
 @router.post("", status_code=201, response_model=EnrollmentOut)
 @accepts_files(lambda s: s.max_images_per_enrollment, fields=64)  # groups may repeat
 async def enroll(session: SessionDep, runtime: RuntimeDep, enrolment: EnrolmentDep,
-                 name: str = Form(..., min_length=1, max_length=200), employee_id: str | None = Form(None),
+                 name: str = Form(...), employee_id: str | None = Form(None),
                  badge_id: str | None = Form(None), allow_duplicate: bool = Form(False),
                  groups: list[RowId] | None = Form(None), valid_from: datetime | None = Form(None),
                  valid_until: datetime | None = Form(None),

@@ -5,6 +5,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, model_serializer
 
+from app.core.schemas import RequestModel
+
 
 class TemplateOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -58,8 +60,7 @@ class PersonPage(BaseModel):
     limit: int
 
 
-class PersonPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PersonPatch(RequestModel):
     name: str | None = None
     badge_id: str | None = None
     employee_id: str | None = None

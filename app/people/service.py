@@ -32,6 +32,7 @@ from app.gallery.models import FaceTemplate
 from app.gallery.sync import GallerySync
 from app.gallery.transaction import index_transaction
 from app.people.crops import seal_crop, seal_loose
+from app.people.fields import TEXT_FIELDS, clean_text
 from app.people.integrity import IdentityRules, check_duplicates, consistent_files
 from app.people.models import Person
 from app.people.schemas import FileRejection, PersonPatch
@@ -159,6 +160,8 @@ def enroll(session: Session, enrolment: Enrolment, name: str, employee_id: str |
            valid_from: datetime | None = None,
            valid_until: datetime | None = None) -> tuple[Person, list[int], list[FileRejection]]:
     """Enrol a person into `groups`, or into the default group when none are named."""
+    name, employee_id, badge_id = (clean_text(f, v) for f, v in
+                                   (("name", name), ("employee_id", employee_id), ("badge_id", badge_id)))
     _check_validity(valid_from, valid_until, [valid_from, valid_until])
     group_ids = groups if groups else rights.default_group_ids(session)
     rights.check_groups(session, group_ids)
@@ -206,10 +209,10 @@ def update_person(session: Session, person: Person, patch: PersonPatch) -> Perso
     changes = patch.model_dump(exclude_unset=True)
     _check_validity(changes.get("valid_from", person.valid_from), changes.get("valid_until", person.valid_until),
                     [changes.get("valid_from"), changes.get("valid_until")])
-    for field, value in patch.model_dump(exclude_unset=True).items():
-        if field == "name" and not value:
-            raise DomainError(INVALID_NAME, "name cannot be empty")
-        setattr(person, field, value if value != "" else None)
+    for field, value in changes.items():
+        if field == "name" and value is None:
+            raise DomainError(INVALID_NAME, "the name is empty or only spaces")
+        setattr(person, field, clean_text(field, value) if field in TEXT_FIELDS else value)
     try:
         session.commit()
     except IntegrityError as exc:

@@ -8,18 +8,17 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.ids import RowId
+from app.core.schemas import RequestModel
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
-class GroupIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class GroupIn(RequestModel):
     name: str = Field(..., min_length=1, max_length=200)
     description: str | None = Field(None, max_length=1000)
 
 
-class GroupPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class GroupPatch(RequestModel):
     name: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=1000)
 
@@ -33,23 +32,20 @@ class GroupOut(BaseModel):
     created_at: datetime
 
 
-class WindowIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class WindowIn(RequestModel):
     days: list[Day] = Field(..., max_length=7)
     start: str = Field(..., max_length=5, examples=["08:00"])
     end: str = Field(..., max_length=5, examples=["18:00"])
 
 
-class ScheduleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ScheduleIn(RequestModel):
     name: str = Field(..., min_length=1, max_length=200)
     windows: list[WindowIn] = Field(..., min_length=1, max_length=100)
     holidays: list[str] = Field(default_factory=list, max_length=1000)
 
 
-class SchedulePut(BaseModel):
+class SchedulePut(RequestModel):
     """A schedule's windows and holidays, replaced together (its name and grants stay)."""
-    model_config = ConfigDict(extra="forbid")
     windows: list[WindowIn] = Field(..., min_length=1, max_length=100)
     holidays: list[str] = Field(default_factory=list, max_length=1000)
 
@@ -63,8 +59,7 @@ class ScheduleOut(BaseModel):
     holidays: list[str]
 
 
-class GrantIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class GrantIn(RequestModel):
     group_id: RowId
     door_id: RowId
     schedule_id: RowId
@@ -78,14 +73,12 @@ class GrantOut(BaseModel):
     schedule_id: int
 
 
-class AreaDoorIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AreaDoorIn(RequestModel):
     door_id: RowId
     direction: Literal["entry", "exit"]
 
 
-class AreaIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AreaIn(RequestModel):
     name: str = Field(..., min_length=1, max_length=200)
     reset_minutes: int | None = Field(None, ge=1, le=60 * 24 * 366)
     doors: list[AreaDoorIn] = Field(..., min_length=1, max_length=1000)

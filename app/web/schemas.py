@@ -5,8 +5,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from app.core.schemas import RequestModel
 
-class SignIn(BaseModel):
+
+class SignIn(RequestModel):
     key: str = Field(..., min_length=1, max_length=200)
 
 
