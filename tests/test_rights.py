@@ -13,6 +13,7 @@ import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from app.access.disclosure import coarse
 from app.core.clock import aware
 from app.core.db import utcnow
 from app.keys.models import ApiKey
@@ -65,9 +66,13 @@ def _door(client: TestClient, name: str, **body) -> int:
 
 
 def _verify(client: TestClient, key: dict, image: bytes) -> dict:
+    """The terminal's coarse answer checked against its audit event; the event (fine reason) returned."""
     response = client.post("/v1/access/verify", headers=key, files={"image": ("probe.jpg", image, "image/jpeg")})
     assert response.status_code == 200, response.text
-    return response.json()
+    answer = response.json()
+    event = _event(client, answer["event_id"])
+    assert (answer["decision"], answer["reason"]) == (event["decision"], coarse(event["reason"]))
+    return {**event, "event_id": event["id"]}
 
 
 def _event(client: TestClient, event_id: int) -> dict:
