@@ -27,8 +27,7 @@ def _crops(client: TestClient) -> int:
 def test_admitted_decision_is_explained_by_the_template_it_matched(client: TestClient) -> None:
     alice = enroll(client, "Alice", photos(ALICE)[:2], badge_id="B-100")["person"]
     enroll(client, "Bob", photos(BOB)[:2], badge_id="B-200")["person"]
-    terminal = make_key(client, "terminal")
-    answer = verify(client, read(photos(ALICE)[5]), terminal)
+    answer = verify(client, read(photos(ALICE)[5]))  # an admin key: the answer names the person
     assert answer["decision"] == "admit" and answer["person"]["id"] == alice["id"]
 
     response = client.get(f"/v1/admin/events/{answer['event_id']}/explanation", headers=ADMIN)
@@ -51,7 +50,7 @@ def test_admitted_decision_is_explained_by_the_template_it_matched(client: TestC
     assert abs(np.sqrt(2 - 2 * cosine) - float(response.headers["x-distance"])) < 1e-3
 
     # a badge mismatch names the template of whom the face matched
-    mismatch = verify(client, read(photos(ALICE)[6]), terminal, badge_id="B-200")
+    mismatch = verify(client, read(photos(ALICE)[6]), badge_id="B-200")
     assert mismatch["reason"] == "badge_mismatch"
     response = client.get(f"/v1/admin/events/{mismatch['event_id']}/explanation", headers=ADMIN)
     assert response.status_code == 200 and int(response.headers["x-person-id"]) == alice["id"]
@@ -62,7 +61,7 @@ def test_rejected_or_unknown_events_have_no_explanation(client: TestClient) -> N
     enroll(client, "Alice", photos(ALICE)[:2])
     terminal = make_key(client, "terminal")
     before = _crops(client)
-    stranger = verify(client, read(photos(STRANGER)[0]), terminal)
+    stranger = verify(client, read(photos(STRANGER)[0]))
     assert stranger["reason"] == "no_match"
     assert _crops(client) == before  # a stranger's face is not kept
     response = client.get(f"/v1/admin/events/{stranger['event_id']}/explanation", headers=ADMIN)
@@ -72,7 +71,7 @@ def test_rejected_or_unknown_events_have_no_explanation(client: TestClient) -> N
     assert client.get(f"/v1/admin/events/{stranger['event_id']}/explanation", headers=terminal).status_code == 403
     # the template that decided an admission is removed: the explanation goes with it
     person = enroll(client, "Carol", photos(BOB)[:1])["person"]
-    admitted = verify(client, read(photos(BOB)[5]), terminal)
+    admitted = verify(client, read(photos(BOB)[5]))
     assert admitted["person"]["id"] == person["id"]
     assert client.delete(f"/v1/people/{person['id']}/faces/{person['templates'][0]['id']}",
                          headers=ADMIN).status_code in (200, 204)
