@@ -49,3 +49,9 @@ def test_a_threshold_change_needs_a_reason(client: TestClient) -> None:
         _refused(client.put("/v1/admin/threshold", headers=ADMIN, json=body))
     assert client.get("/v1/admin/threshold", headers=ADMIN).json() == before
     assert client.put("/v1/admin/threshold", headers=ADMIN, json={"threshold": 0.3, "reason": "pilot"}).status_code == 200
+
+
+def test_an_unknown_filter_value_is_refused_with_the_allowed_ones(client: TestClient) -> None:
+    message = _refused(client.get("/v1/admin/events", headers=ADMIN, params={"decision": "admitted"}))
+    assert "'admit'" in message and "'reject'" in message
+    assert client.get("/v1/admin/events", headers=ADMIN, params={"decision": "reject"}).status_code == 200

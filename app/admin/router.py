@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy import select
@@ -95,8 +96,8 @@ def calibration_png(runtime: RuntimeDep, session: SessionDep, door_id: RowId | N
 
 @router.get("/events", response_model=EventPage)
 def list_events(session: SessionDep, door_id: RowId | None = None, person_id: RowId | None = None,
-                decision: str | None = None, reason: str | None = None, since: datetime | None = None,
-                until: datetime | None = None, offset: Offset = 0,
+                decision: Literal["admit", "reject"] | None = None, reason: str | None = None,
+                since: datetime | None = None, until: datetime | None = None, offset: Offset = 0,
                 limit: int = Query(50, ge=1, le=500)) -> EventPage:
     rows, total = events.list_events(session, door_id, person_id, decision, reason, since, until, offset, limit)
     return EventPage(items=[EventOut.model_validate(e) for e in rows], total=total, offset=offset, limit=limit)
