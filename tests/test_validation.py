@@ -55,3 +55,12 @@ def test_an_unknown_filter_value_is_refused_with_the_allowed_ones(client: TestCl
     message = _refused(client.get("/v1/admin/events", headers=ADMIN, params={"decision": "admitted"}))
     assert "'admit'" in message and "'reject'" in message
     assert client.get("/v1/admin/events", headers=ADMIN, params={"decision": "reject"}).status_code == 200
+
+
+def test_every_datetime_is_utc_with_z(client: TestClient) -> None:
+    person = enroll(client, "Alice", photos(ALICE)[:2], valid_until="2031-01-01T12:00:00+02:00")["person"]
+    assert person["valid_until"] == "2031-01-01T10:00:00Z"
+    stamps = [person["created_at"], person["updated_at"], person["templates"][0]["created_at"]]
+    client.put("/v1/admin/threshold", headers=ADMIN, json={"threshold": 0.3, "reason": "pilot"})
+    stamps.append(client.get("/v1/admin/threshold/history", headers=ADMIN).json()[0]["created_at"])
+    assert all(stamp.endswith("Z") and "+" not in stamp for stamp in stamps), stamps

@@ -1,12 +1,11 @@
 """Door decision and audit event shapes."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from app.core.schemas import RequestModel
+from app.core.schemas import RequestModel, UtcDatetime
 
 
 class PersonRef(BaseModel):
@@ -27,7 +26,7 @@ class VerifyOut(BaseModel):
 class EventOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
-    created_at: datetime
+    created_at: UtcDatetime
     door_id: int | None
     mode: str
     badge_id: str | None

@@ -2,7 +2,6 @@
 and the audit chain's verification."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Response
@@ -10,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.edge import EdgeRoute
 from app.core.ids import RowId
-from app.core.schemas import RequestModel
+from app.core.schemas import RequestModel, UtcDatetime
 from app.core.sessions import SessionDep
 from app.keys import service
 from app.keys.auth import require
@@ -35,7 +34,7 @@ class KeyOut(BaseModel):
     prefix: str | None
     bootstrap: bool
     revoked: bool
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class NewKeyOut(KeyOut):

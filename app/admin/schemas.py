@@ -1,13 +1,12 @@
 """Admin API shapes: thresholds, calibration, doors."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.ids import RowId
-from app.core.schemas import RequestModel
+from app.core.schemas import RequestModel, UtcDatetime
 
 
 class ThresholdOut(BaseModel):
@@ -32,7 +31,7 @@ class ThresholdChangeOut(BaseModel):
     previous: float | None
     reason: str | None
     api_key_id: int | None
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class CalibrateIn(RequestModel):
@@ -62,4 +61,4 @@ class DoorOut(BaseModel):
     mode: str
     threshold: float | None
     time_zone: str | None
-    created_at: datetime
+    created_at: UtcDatetime

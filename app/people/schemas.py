@@ -1,11 +1,10 @@
 """People API shapes."""
 from __future__ import annotations
 
-from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, model_serializer
 
-from app.core.schemas import RequestModel
+from app.core.schemas import RequestModel, UtcDatetime
 
 
 class TemplateOut(BaseModel):
@@ -16,7 +15,7 @@ class TemplateOut(BaseModel):
     face_px: float
     sharpness: float
     source_filename: str | None
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class PersonOut(BaseModel):
@@ -26,10 +25,10 @@ class PersonOut(BaseModel):
     employee_id: str | None
     badge_id: str | None
     active: bool
-    valid_from: datetime | None
-    valid_until: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    valid_from: UtcDatetime | None
+    valid_until: UtcDatetime | None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
     templates: list[TemplateOut]
 
 
@@ -65,5 +64,5 @@ class PersonPatch(RequestModel):
     badge_id: str | None = None
     employee_id: str | None = None
     active: bool | None = None
-    valid_from: datetime | None = None  # access rights start; null: from enrolment
-    valid_until: datetime | None = None  # and end; null: open-ended
+    valid_from: UtcDatetime | None = None  # access rights start; null: from enrolment
+    valid_until: UtcDatetime | None = None  # and end; null: open-ended

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -155,6 +155,11 @@ def _check_validity(valid_from: datetime | None, valid_until: datetime | None, s
         raise DomainError(INVALID_REQUEST, "valid_until must be after valid_from")
 
 
+def _utc(value: datetime | None) -> datetime | None:
+    """A sent instant in UTC: the columns keep no offset (SQLite would keep the wall-clock time)."""
+    return None if value is None else value.astimezone(timezone.utc)
+
+
 def enroll(session: Session, enrolment: Enrolment, name: str, employee_id: str | None, badge_id: str | None,
            uploads: list[Upload], allow_duplicate: bool, groups: list[int] | None = None,
            valid_from: datetime | None = None,
@@ -163,6 +168,7 @@ def enroll(session: Session, enrolment: Enrolment, name: str, employee_id: str |
     name, employee_id, badge_id = (clean_text(f, v) for f, v in
                                    (("name", name), ("employee_id", employee_id), ("badge_id", badge_id)))
     _check_validity(valid_from, valid_until, [valid_from, valid_until])
+    valid_from, valid_until = _utc(valid_from), _utc(valid_until)
     group_ids = groups if groups else rights.default_group_ids(session)
     rights.check_groups(session, group_ids)
     for field, value in (("employee_id", employee_id), ("badge_id", badge_id)):
@@ -209,6 +215,7 @@ def update_person(session: Session, person: Person, patch: PersonPatch) -> Perso
     changes = patch.model_dump(exclude_unset=True)
     _check_validity(changes.get("valid_from", person.valid_from), changes.get("valid_until", person.valid_until),
                     [changes.get("valid_from"), changes.get("valid_until")])
+    changes.update({f: _utc(changes[f]) for f in ("valid_from", "valid_until") if changes.get(f) is not None})
     for field, value in changes.items():
         if field == "name" and value is None:
             raise DomainError(INVALID_NAME, "the name is empty or only spaces")

@@ -2,13 +2,12 @@
 so that a bad one answers with its own reason (invalid_window, overlapping_windows)."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.ids import RowId
-from app.core.schemas import RequestModel
+from app.core.schemas import RequestModel, UtcDatetime
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -29,7 +28,7 @@ class GroupOut(BaseModel):
     name: str
     description: str | None
     is_default: bool
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class WindowIn(RequestModel):

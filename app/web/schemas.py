@@ -1,11 +1,10 @@
 """Shapes of the browser-facing routes: sign-in, keys, sessions."""
 from __future__ import annotations
 
-from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from app.core.schemas import RequestModel
+from app.core.schemas import RequestModel, UtcDatetime
 
 
 class SignIn(RequestModel):
@@ -16,4 +15,4 @@ class SessionOut(BaseModel):
     role: str
     name: str
     door_id: int | None
-    expires_at: datetime | None = None
+    expires_at: UtcDatetime | None = None
