@@ -14,16 +14,12 @@ from pydantic import BaseModel
 from app.access.models import AccessEvent
 from app.access.service import (ADMITTED, BADGE_MISMATCH, BADGE_REQUIRED, INACTIVE, NO_MATCH, UNKNOWN_BADGE,
                                 Decision)
-from app.core.reasons import (FACE_TOO_BLURRY, FACE_TOO_SMALL, IMAGE_TOO_LARGE, MULTIPLE_FACES, NO_FACE,
-                              NOT_AN_IMAGE)
+from app.core.reasons import (FACE_TOO_BLURRY, FACE_TOO_SMALL, IMAGE_TOO_LARGE, IMAGE_TOO_SMALL, INTERNAL_ERROR,
+                              MULTIPLE_FACES, NO_FACE, NOT_AN_IMAGE)
 from app.rights.check import ANTI_PASSBACK, EXPIRED, NOT_AUTHORIZED, NOT_YET_VALID, OUTSIDE_SCHEDULE
 
 CoarseReason = Literal["admitted", "not_recognised", "look_again", "badge_required", "not_allowed_now", "denied"]
 DisplayName = Literal["full", "first", "none"]
-
-# Codes another change may add before they are registered in app/core/reasons.py.
-IMAGE_TOO_SMALL = "image_too_small"
-INTERNAL_ERROR = "internal_error"
 
 COARSE_REASON: dict[str, CoarseReason] = {
     ADMITTED: "admitted",
