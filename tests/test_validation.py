@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from app.people.fields import MAX_LENGTH
-from tests.helpers import ADMIN, enroll, photos
+from tests.helpers import ADMIN, enroll, photos, read
 
 ALICE = "Colin_Powell"
 
@@ -65,3 +65,25 @@ def test_every_datetime_is_utc_with_z(client: TestClient) -> None:
     client.put("/v1/admin/threshold", headers=ADMIN, json={"threshold": 0.3, "reason": "pilot"})
     stamps.append(client.get("/v1/admin/threshold/history", headers=ADMIN).json()[0]["created_at"])
     assert all(stamp.endswith("Z") and "+" not in stamp for stamp in stamps), stamps
+
+
+def test_a_threshold_outside_the_measured_range_needs_confirming(client: TestClient) -> None:
+    state = client.get("/v1/admin/threshold", headers=ADMIN).json()
+    low, high = state["measured_range"]
+    assert 0 < low < state["model_default"] < high < 2
+    refused = client.put("/v1/admin/threshold", headers=ADMIN, json={"threshold": high + 0.2, "reason": "open up"})
+    assert refused.status_code == 422 and refused.json()["detail"]["reason"] == "outside_measured_range"
+    assert refused.json()["detail"]["measured_range"] == [low, high]
+    assert client.get("/v1/admin/threshold", headers=ADMIN).json() == state
+    confirmed = client.put("/v1/admin/threshold", headers=ADMIN, json={
+        "threshold": high + 0.2, "reason": "open up", "confirm_outside_measured_range": True})
+    assert confirmed.status_code == 200
+    assert client.get("/v1/admin/threshold", headers=ADMIN).json()["threshold"] == high + 0.2
+
+
+def test_an_unknown_form_field_is_refused_and_nothing_is_enrolled(client: TestClient) -> None:
+    files = [("images", (p.name, read(p), "image/jpeg")) for p in photos(ALICE)[:2]]
+    refused = client.post("/v1/people", headers=ADMIN, data={"name": "Alice", "alow_duplicate": "true"}, files=files)
+    assert refused.status_code == 422 and refused.json()["detail"]["unknown_fields"] == ["alow_duplicate"]
+    assert "allow_duplicate" in refused.json()["detail"]["message"]
+    assert client.get("/v1/people", headers=ADMIN).json()["total"] == 0

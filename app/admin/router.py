@@ -16,7 +16,7 @@ from app.admin.schemas import CalibrateIn, DoorIn, DoorOut, DoorPatch, Threshold
 from app.core import clock
 from app.core.edge import EdgeRoute
 from app.core.ids import Offset, RowId
-from app.core.reasons import NOT_ENOUGH_DATA, DomainError
+from app.core.reasons import NOT_ENOUGH_DATA, OUTSIDE_MEASURED_RANGE, DomainError
 from app.core.sessions import SessionDep
 from app.doors import service as doors
 from app.doors.models import BADGE_MODE
@@ -36,14 +36,28 @@ def get_threshold(runtime: RuntimeDep, session: SessionDep) -> ThresholdOut:
     return ThresholdOut(threshold=runtime.thresholds.global_threshold(session),
                         model_default=runtime.thresholds.model_default,
                         face_only_default=runtime.thresholds.face_only_default(len(runtime.gallery)),
+                        measured_range=_measured_range(runtime),
                         doors={str(d.id): d.threshold for d in doors.list_doors(session)})
 
 
 @router.put("/threshold", response_model=ThresholdChangeOut)
 def put_threshold(body: ThresholdIn, runtime: RuntimeDep, session: SessionDep,
                   key: ApiKey = Depends(require(ADMIN))) -> ThresholdChangeOut:
+    measured = _measured_range(runtime)
+    if (body.threshold is not None and measured is not None and not body.confirm_outside_measured_range
+            and not measured[0] <= body.threshold <= measured[1]):
+        raise DomainError(OUTSIDE_MEASURED_RANGE,
+                          f"{body.threshold} is outside the distances the model's false-accept rates were measured at "
+                          f"({measured[0]}-{measured[1]}): nobody knows what it admits; send "
+                          "confirm_outside_measured_range: true to set it anyway", measured_range=measured)
     change = runtime.thresholds.set(session, body.threshold, body.door_id, body.reason, key.id)
     return ThresholdChangeOut.model_validate(change)
+
+
+def _measured_range(runtime: Runtime) -> list[float] | None:
+    """The distances the card's held-out false-match rates cover; None for a card without them."""
+    card = runtime.open_set
+    return None if card is None else [float(card.thresholds[0]), float(card.thresholds[-1])]
 
 
 @router.get("/threshold/history", response_model=list[ThresholdChangeOut])

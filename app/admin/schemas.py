@@ -14,6 +14,7 @@ class ThresholdOut(BaseModel):
     metric: Literal["l2"] = "l2"
     model_default: float
     face_only_default: float  # what face-only decisions use while no threshold is set (card bound, gallery size)
+    measured_range: list[float] | None  # [lowest, highest] distance the card's false-match rates were measured at
     doors: dict[str, float | None]
 
 
@@ -21,6 +22,7 @@ class ThresholdIn(RequestModel):
     threshold: float | None = Field(..., ge=0.0, le=2.0)
     door_id: RowId | None = None
     reason: str = Field(..., min_length=1, max_length=500, pattern=r"\S")  # why: kept in the history
+    confirm_outside_measured_range: bool = False  # needed for a threshold outside ThresholdOut.measured_range
 
 
 class ThresholdChangeOut(BaseModel):

@@ -94,6 +94,7 @@ class EdgeRoute(APIRoute):
         limits: FormLimits | None = getattr(self.endpoint, "form_limits", None)
         reads_form = self.body_field is not None and isinstance(self.body_field.field_info, Form)
         reads_body = self.body_field is not None
+        form_names = frozenset(param.alias for param in self.dependant.body_params)
 
         async def guarded(request: Request) -> Response:
             settings: Settings = request.app.state.edge_settings
@@ -108,7 +109,7 @@ class EdgeRoute(APIRoute):
             texts: list[object] = [*request.path_params.values(), *request.query_params.values()]
             if reads_form:
                 texts += await _read_form(request, limits.file_count(settings) if limits else 0,
-                                          limits.fields if limits else 16)
+                                          limits.fields if limits else 16, form_names)
             elif reads_body:
                 texts.append(await _read_json(request))
             if _has_nul(texts):  # PostgreSQL cannot store it, and no name or badge holds one
@@ -118,12 +119,17 @@ class EdgeRoute(APIRoute):
         return guarded
 
 
-async def _read_form(request: Request, files: int, fields: int) -> list[str]:
-    """Read the form within the route's counts; its text fields."""
+async def _read_form(request: Request, files: int, fields: int, names: frozenset[str]) -> list[str]:
+    """Read the form within the route's counts, refusing a field the route does not take (a
+    misspelt `alow_duplicate` must not be ignored); its text fields."""
     try:
         form = await request.form(max_files=files, max_fields=fields, max_part_size=FIELD_BYTES)
     except HTTPException as exc:  # Starlette's multipart errors: too many files or fields, a field too long
         raise DomainError(INVALID_REQUEST, str(exc.detail)) from exc
+    unknown = sorted(set(form.keys()) - names)
+    if unknown:
+        raise DomainError(INVALID_REQUEST, f"unknown form field `{unknown[0]}`; this route takes: "
+                          + ", ".join(sorted(names)), unknown_fields=unknown)
     return [value for _, value in form.multi_items() if isinstance(value, str)]
 
 
