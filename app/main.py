@@ -77,8 +77,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             checks.update(database="ok", index_revision=runtime.sync.revision, database_revision=latest,
                           templates=len(runtime.gallery), **({"model_in_force": switched} if switched else {}))
             ready = runtime.sync.revision >= latest and switched is None
-        except Exception as exc:  # noqa: BLE001 - any database failure means not ready
-            checks["database"] = f"error: {type(exc).__name__}"
+        except Exception:  # noqa: BLE001 - any database failure means not ready
+            log.exception("readiness check: the database did not answer")
+            checks["database"] = "unreachable (the server log has the error)"
             ready = False
         checks["status"] = "ready" if ready else "not_ready"
         return JSONResponse(checks, status_code=200 if ready else 503)
