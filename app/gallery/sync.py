@@ -36,6 +36,11 @@ def announce_change(session: Session) -> None:
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
 
+def _switched_to(session: Session) -> str | None:
+    """The model recorded as in force (app/gallery/model_sets.py keeps that row); None before any."""
+    return session.scalar(select(ActiveModel.model_id))
+
+
 def _latest_revision(session: Session) -> int:
     return session.scalar(select(func.coalesce(func.max(TemplateChange.revision), 0)))
 
@@ -93,7 +98,7 @@ class GallerySync:
     def check_models(self, session: Session) -> None:
         """The loaded model must be the one in force: the switched-to one, or, before any switch, the
         one every template was made with."""
-        in_force = session.scalar(select(ActiveModel.model_id))
+        in_force = _switched_to(session)
         if in_force is not None:
             if in_force != self.model_id:
                 raise ModelMismatch(f"the model in force is {in_force!r}, but the loaded model is {self.model_id!r}")
@@ -108,7 +113,7 @@ class GallerySync:
     def model_switched(self) -> str | None:
         """The model now in force when another replica (or the CLI) switched away from this one."""
         with self.db.session() as session:
-            in_force = session.scalar(select(ActiveModel.model_id))
+            in_force = _switched_to(session)
         return in_force if in_force is not None and in_force != self.model_id else None
 
     def load(self, snapshot_path: Path | None) -> str:
