@@ -225,4 +225,6 @@ def test_readiness_and_metrics(client: TestClient) -> None:
     text = client.get("/metrics").text
     assert 'facegate_decisions_total{decision="admit",reason="admitted"}' in text
     assert "facegate_gallery_templates 6.0" in text
-    assert 'route="/v1/access/verify"' in text
+    assert 'route="/v1/access/verify",status="200"' in text
+    assert client.get("/healthz", headers={"X-Request-ID": "door-7-0042"}).headers["X-Request-ID"] == "door-7-0042"
+    assert len(client.get("/v1/nothing-here").headers["X-Request-ID"]) == 16  # made up when the caller sent none

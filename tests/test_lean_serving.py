@@ -108,6 +108,20 @@ def test_onet_graph_matches_facenet_pytorch_on_real_crops() -> None:
         assert max(float(np.abs(w - g).max()) for w, g in zip(want, got)) < 1e-4
 
 
+def test_onet_input_is_resampled_as_torch_does() -> None:
+    """facenet-pytorch shows O-Net crops resized by torch's area interpolation; ours must equal it
+    for crops smaller, larger and not a multiple of the 48-px input, and for thin ones."""
+    torch = pytest.importorskip("torch")
+    from app.face.onet import SIDE, area_resize
+
+    rng = np.random.default_rng(3)
+    for height, width in ((48, 48), (20, 31), (97, 97), (271, 263), (400, 45)):
+        pixels = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+        want = torch.nn.functional.interpolate(torch.from_numpy(pixels).permute(2, 0, 1)[None].double(),
+                                               size=(SIDE, SIDE), mode="area")[0].permute(1, 2, 0).numpy()
+        np.testing.assert_allclose(area_resize(pixels, SIDE), want, atol=1e-9)
+
+
 def test_lean_detector_agrees_with_mtcnn_on_real_photos() -> None:
     pytest.importorskip("torch")
     from app.face.detect import FaceDetector

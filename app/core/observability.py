@@ -8,9 +8,8 @@ import uuid
 from contextvars import ContextVar
 
 from prometheus_client import Counter, Gauge, Histogram
-from starlette.middleware.base import BaseHTTPMiddleware
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_LATENCY = Histogram("facegate_request_seconds", "HTTP request latency", ["method", "route", "status"],
                             buckets=(0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10))
@@ -45,27 +44,41 @@ def configure_logging(level: str) -> None:
     root.setLevel(level)
 
 
-class RequestContextMiddleware(BaseHTTPMiddleware):
-    """Request id in (X-Request-ID) and out, latency by route template, one access log line."""
+class RequestContextMiddleware:
+    """Request id in (X-Request-ID) and out, latency by route template, one access log line.
 
-    async def dispatch(self, request: Request, call_next) -> Response:  # noqa: ANN001
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+    Plain ASGI rather than Starlette's BaseHTTPMiddleware, whose extra task and streams cost
+    every door answer about a millisecond (benchmarks/README.md, door latency)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        rid = headers.get("x-request-id") or uuid.uuid4().hex[:16]
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["X-Request-ID"] = rid
+            await send(message)
+
         REQUESTS_IN_FLIGHT.inc()
         try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers["X-Request-ID"] = rid
-            return response
+            await self.app(scope, receive, send_with_id)
         finally:
             REQUESTS_IN_FLIGHT.dec()
             elapsed = time.perf_counter() - started
-            route = request.scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            REQUEST_LATENCY.labels(request.method, path, str(status)).observe(elapsed)
+            path = getattr(scope.get("route"), "path", "unmatched")
+            REQUEST_LATENCY.labels(scope["method"], path, str(status)).observe(elapsed)
             logging.getLogger("facegate.http").info(
-                "request", extra={"method": request.method, "route": path, "status": status,
+                "request", extra={"method": scope["method"], "route": path, "status": status,
                                   "ms": round(elapsed * 1000, 1)})
             request_id.reset(token)

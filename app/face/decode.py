@@ -10,6 +10,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.face.errors import IMAGE_TOO_LARGE, NOT_AN_IMAGE, FaceRejected
 
+ORIENTATION = 0x0112  # the EXIF tag saying how the camera was held
+
 
 def decode_image(data: bytes, max_bytes: int, max_pixels: int) -> Image.Image:
     """Decode JPEG/PNG/... bytes, apply EXIF orientation, return RGB.
@@ -37,7 +39,8 @@ def decode_image(data: bytes, max_bytes: int, max_pixels: int) -> Image.Image:
         raise FaceRejected(IMAGE_TOO_LARGE, "the image has too many pixels") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise FaceRejected(NOT_AN_IMAGE, "the file is not a readable image (JPEG, PNG, ...)") from exc
-    image = ImageOps.exif_transpose(image)
+    if image.getexif().get(ORIENTATION, 1) != 1:  # exif_transpose copies even an upright photo
+        image = ImageOps.exif_transpose(image)
     return image.convert("RGB") if image.mode != "RGB" else image
 
 
