@@ -14,7 +14,7 @@ from app.core.migrate import upgrade_database
 from app.core.settings import Settings
 from app.doors.service import Thresholds
 from app.face.encoder import find_card, read_card
-from app.face.factory import serving_pipelines
+from app.face.factory import quiet_pipeline, serving_pipelines
 from app.face.open_set import OpenSetCard
 from app.face.pipeline import FacePipeline
 from app.face.worker import FaceWorker
@@ -55,7 +55,7 @@ class ModelParts:
         sync = GallerySync(db, gallery, pipeline.encoder.model_id)
         if sync.load(settings.index_snapshot_path) == "sql" and settings.index_snapshot_path:
             sync.save(settings.index_snapshot_path)  # so that even a crash restarts from here
-        worker = FaceWorker(pipelines, settings.face_batch_max, settings.face_batch_wait_ms)
+        worker = FaceWorker(pipelines, settings.face_batch_max, settings.face_batch_wait_ms, quiet_pipeline(settings))
         open_set = OpenSetCard.from_card(pipeline.encoder.card)
         thresholds = Thresholds(pipeline.encoder.recommended_threshold, open_set, settings.face_only_fpir)
         return cls(pipeline, gallery, sync, worker, thresholds, open_set)

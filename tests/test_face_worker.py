@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from app.core.settings import Settings
 from app.face.errors import NO_FACE, NOT_AN_IMAGE, FaceRejected
-from app.face.factory import build_detector, build_pipeline, serving_pipelines
+from app.face.factory import build_detector, build_pipeline, quiet_pipeline, serving_pipelines
 from app.face.pipeline import FaceChip, FacePipeline
 from app.face.worker import FaceResult, FaceWorker
 from tests.helpers import CELEBA, no_face, photos, read, validation_people
@@ -88,20 +88,50 @@ def test_workers_share_a_burst(pipeline) -> None:
     assert min(float(a[0].vector @ e) for a, e in zip(answers, expected)) > 0.999
 
 
+def _wait_until_idle(worker: FaceWorker, workers: int) -> None:
+    deadline = time.monotonic() + 10
+    while worker._idle < workers and time.monotonic() < deadline:  # every thread waiting for work
+        time.sleep(0.01)
+
+
 def test_idle_workers_share_one_requests_photos(pipeline) -> None:
     data = [read(p) for p in photos("Colin_Powell")[:4]]
     first, second = CountingPipeline(pipeline), CountingPipeline(pipeline)
     worker = FaceWorker([first, second], max_batch=8)
     try:
-        deadline = time.monotonic() + 10
-        while worker._idle < 2 and time.monotonic() < deadline:  # both threads waiting for work
-            time.sleep(0.01)
+        _wait_until_idle(worker, 2)
         answers = worker.analyze(data)  # one enrolment's photos
     finally:
         worker.close()
     assert (first.analysed, second.analysed) in ((2, 2), (3, 1), (1, 3))
     expected = pipeline.embed([pipeline.door_chip(d) for d in data])
     assert min(float(a.vector @ e) for a, e in zip(answers, expected)) > 0.999  # in the caller's order
+
+
+def test_a_lone_photo_gets_every_core_and_a_crowd_one_core_each(pipeline) -> None:
+    data = [read(p) for p in photos("Tony_Blair")[:6]]
+    first, second, quiet = CountingPipeline(pipeline), CountingPipeline(pipeline), CountingPipeline(pipeline)
+    worker = FaceWorker([first, second], max_batch=1, quiet=quiet)
+    try:
+        _wait_until_idle(worker, 2)
+        alone = worker.analyze(data[:1])  # nothing else queued, both workers idle
+        assert (quiet.analysed, first.analysed + second.analysed) == (1, 0)
+        _wait_until_idle(worker, 2)
+        crowd = worker.analyze(data)  # six photos queued at once
+    finally:
+        worker.close()
+    assert first.analysed + second.analysed >= 5 and quiet.analysed <= 2
+    expected = pipeline.embed([pipeline.door_chip(d) for d in data])
+    assert float(alone[0].vector @ expected[0]) > 0.9999
+    assert min(float(a.vector @ e) for a, e in zip(crowd, expected)) > 0.9999
+
+
+def test_the_quiet_pipeline_has_its_own_sessions_and_can_be_turned_off(tmp_path) -> None:
+    settings = Settings(data_dir=tmp_path, face_workers=2, quiet_threads=2)
+    quiet, workers = quiet_pipeline(settings), serving_pipelines(settings)
+    assert quiet is not None and quiet.encoder is not workers[0].encoder
+    assert quiet.detector is not workers[0].detector and quiet.detector is not workers[1].detector
+    assert quiet_pipeline(Settings(data_dir=tmp_path, quiet_threads=1)) is None
 
 
 def test_each_worker_gets_its_own_detector_and_shares_the_encoder(tmp_path) -> None:

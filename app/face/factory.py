@@ -54,3 +54,12 @@ def serving_pipelines(settings: Settings) -> list[FacePipeline]:
         torch.set_num_threads(threads)  # process-wide, so set here for every worker
         encoder = Encoder.load(settings.model_card)
     return [_pipeline(settings, build_detector(settings, threads), encoder) for _ in range(settings.face_workers)]
+
+
+def quiet_pipeline(settings: Settings) -> FacePipeline | None:
+    """The pipeline a photo gets when it is the only work (app/face/worker.py): its own ONNX
+    sessions with `quiet_threads` threads each; None when that is no more than the workers'."""
+    if settings.inference_backend != "onnx" or settings.quiet_threads <= settings.inference_threads:
+        return None
+    threads = settings.quiet_threads
+    return _pipeline(settings, build_detector(settings, threads), Encoder.load_onnx(settings.model_card, threads))

@@ -7,6 +7,11 @@ glue runs while the other's networks compute (benchmarks/face_workers.py).
 A worker starts on a photo at once (or after `wait_ms`, if set), so a quiet door pays
 nothing for batching; under load, a worker takes its share of what queued while it was
 busy, leaving the rest to idle workers.
+
+A photo that is the only work at all (nothing queued, every other worker idle) runs on the
+`quiet` pipeline instead, whose networks use every core: one door at a quiet hour is
+answered sooner, while under load each worker keeps its single thread (two threads per
+worker on two busy cores lose throughput; benchmarks/README.md, door latency).
 """
 from __future__ import annotations
 
@@ -43,11 +48,14 @@ class _Job:
 class FaceWorker:
     """One thread per pipeline (a detector is not thread-safe; pipelines may share an encoder)."""
 
-    def __init__(self, pipelines: list[FacePipeline], max_batch: int = 8, wait_ms: float = 0.0) -> None:
+    def __init__(self, pipelines: list[FacePipeline], max_batch: int = 8, wait_ms: float = 0.0,
+                 quiet: FacePipeline | None = None) -> None:
         if not pipelines:
             raise ValueError("a face worker needs at least one pipeline")  # else every photo would wait forever
         self.max_batch = max_batch
         self.wait_s = wait_ms / 1000
+        self._quiet = quiet
+        self._quiet_free = threading.Lock()  # the quiet pipeline's detector is not thread-safe either
         self._pending: deque[_Job] = deque()
         self._changed = threading.Condition()
         self._idle = 0  # workers waiting for photos
@@ -77,11 +85,19 @@ class FaceWorker:
             thread.join()
 
     def _run(self, pipeline: FacePipeline) -> None:
-        while (batch := self._next_batch()) is not None:
-            self._serve(pipeline, batch)
+        while (taken := self._next_batch()) is not None:
+            batch, alone = taken
+            if alone and self._quiet is not None and self._quiet_free.acquire(blocking=False):
+                try:
+                    self._serve(self._quiet, batch)
+                finally:
+                    self._quiet_free.release()
+            else:
+                self._serve(pipeline, batch)
 
-    def _next_batch(self) -> list[_Job] | None:
-        """This worker's share of the queue; None once closed with nothing left."""
+    def _next_batch(self) -> tuple[list[_Job], bool] | None:
+        """This worker's share of the queue, and whether it is the only work there is (nothing
+        left queued, every other worker idle); None once closed with nothing left."""
         with self._changed:
             self._idle += 1
             try:
@@ -100,7 +116,7 @@ class FaceWorker:
             batch = [self._pending.popleft() for _ in range(share)]
             if self._pending:
                 self._changed.notify()  # the rest is another worker's
-            return batch
+            return batch, not self._pending and self._idle == len(self._threads) - 1
 
     def _serve(self, pipeline: FacePipeline, batch: list[_Job]) -> None:
         try:
