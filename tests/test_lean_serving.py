@@ -89,6 +89,27 @@ def _door_images() -> list:
     return images
 
 
+def test_blazeface_looks_only_at_the_frame_not_at_square_padding() -> None:
+    """A 640x480 frame is one 256x192 pass (tools/blazeface_any_size.py); the face is found where a
+    frame padded to the square the model was trained on puts it, in landscape and portrait."""
+    from PIL import Image
+
+    from app.face.blazeface import BlazeFace
+
+    settings = Settings()
+    blazeface = BlazeFace(settings.detectors_path / "blazeface-back.onnx")
+    for path, size in ((photos("Colin_Powell")[0], (640, 480)), (photos("Tony_Blair")[1], (480, 640))):
+        frame = Image.new("RGB", size, (128, 128, 128))
+        frame.paste(decode_image(read(path), 10**8, 10**9), (100, 60))
+        padded = Image.new("RGB", (640, 640))
+        padded.paste(frame)
+        tensor, _ = blazeface._tensor(frame)
+        assert tensor.shape[:2] == (size[1] * 256 // 640, size[0] * 256 // 640)
+        ours, square = blazeface.propose(frame)[0], blazeface.propose(padded)[0]
+        side = square.box[2] - square.box[0]
+        assert np.abs(ours.box - square.box).max() < 0.03 * side and abs(ours.score - square.score) < 0.02
+
+
 def test_onet_graph_matches_facenet_pytorch_on_real_crops() -> None:
     torch = pytest.importorskip("torch")
     from facenet_pytorch.models.mtcnn import ONet as TorchONet

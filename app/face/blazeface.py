@@ -1,15 +1,19 @@
-"""Face proposals from MediaPipe's BlazeFace (back-camera model, 256x256) on ONNX Runtime.
+"""Face proposals from MediaPipe's BlazeFace (back-camera model) on ONNX Runtime.
 
-BlazeFace is a single-shot detector: one pass over a 256x256 copy of the photo scores 896
-fixed anchors, each with a box and six key points. The photo is padded to a square
-(bottom/right) so faces keep their shape; decoding and the blending non-maximum suppression
-MediaPipe uses are plain numpy. On a 640x480 frame a 40 px face is ~16 px of the input, the
-smallest the model finds reliably, and a face filling the frame is still inside its range
-(the full-range and front models are not: benchmarks/detect_scale.py).
+BlazeFace is a single-shot detector trained on 256x256 inputs: one pass scores fixed anchors
+(2 per cell of a stride-16 grid, 6 per cell of a stride-32 grid), each with a box and six
+key points. The photo is scaled so its longer side is 256, as the model was trained, and
+only rounded up to a multiple of 32 (padding bottom/right): the committed graph takes any
+such size (tools/blazeface_any_size.py), so a 640x480 frame costs a 256x192 pass, not a
+256x256 one whose last quarter is padding. Decoding and the blending non-maximum
+suppression MediaPipe uses are plain numpy. On a 640x480 frame a 40 px face is ~16 px of the
+input, the smallest the model finds reliably, and a face filling the frame is still inside
+its range (the full-range and front models are not: benchmarks/detect_scale.py).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -17,23 +21,21 @@ from PIL import Image
 
 from app.face.onnx_backend import session
 
-INPUT = 256
-# (grid cells per side, anchors per cell) of the two output layers: strides 16 and 32.
-LAYERS = ((16, 2), (8, 6))
+INPUT = 256  # the longer side of the input, as trained
+# (stride in input pixels, anchors per cell) of the two output layers, in the model's output order.
+LAYERS = ((16, 2), (32, 6))
 BLEND_IOU = 0.3  # MediaPipe's setting for this model
 
 
-def _anchors() -> np.ndarray:
-    """(896, 2) anchor centres as fractions of the input side, in the model's output order."""
+@lru_cache(maxsize=8)
+def anchors(height: int, width: int) -> np.ndarray:
+    """(A, 2) anchor centres in input pixels for an input of this size, in the model's output order
+    (cells row by row, each cell's anchors together)."""
     centres = []
-    for cells, per_cell in LAYERS:
-        grid = (np.arange(cells) + 0.5) / cells
-        x, y = np.meshgrid(grid, grid)
+    for stride, per_cell in LAYERS:
+        x, y = np.meshgrid((np.arange(width // stride) + 0.5) * stride, (np.arange(height // stride) + 0.5) * stride)
         centres.append(np.repeat(np.stack([x.ravel(), y.ravel()], 1), per_cell, axis=0))
     return np.concatenate(centres)
-
-
-ANCHORS = _anchors()
 
 
 @dataclass(frozen=True)
@@ -78,18 +80,15 @@ class BlazeFace:
         self.min_score = min_score
 
     def _tensor(self, image: Image.Image) -> tuple[np.ndarray, float]:
-        """The photo padded to a square, resized to the input, in [-1, 1]; and photo px per input px."""
-        side = max(image.size)
-        scale = side / INPUT
+        """The photo scaled to a longer side of 256, padded bottom/right to multiples of 32, in
+        [-1, 1]; and photo px per input px."""
+        scale = max(image.size) / INPUT
         small = image.resize((round(image.width / scale), round(image.height / scale)), Image.BILINEAR,
                              reducing_gap=2.0)
-        canvas = np.zeros((INPUT, INPUT, 3), np.float32)
-        canvas[:small.height, :small.width] = np.asarray(small, np.float32)
-        return canvas / 127.5 - 1.0, scale
-
-    def propose_many(self, images: list[Image.Image]) -> list[list[Proposal]]:
-        """Face boxes of each photo, best first; one model run per photo (the graph's batch is fixed)."""
-        return [self.propose(image) for image in images]
+        height, width = (-(-side // 32) * 32 for side in (small.height, small.width))
+        canvas = np.full((height, width, 3), -1.0, np.float32)
+        canvas[:small.height, :small.width] = np.asarray(small, np.float32) / 127.5 - 1.0
+        return canvas, scale
 
     def propose(self, image: Image.Image) -> list[Proposal]:
         tensor, scale = self._tensor(image)
@@ -99,8 +98,8 @@ class BlazeFace:
         keep = logits > np.log(self.min_score / (1 - self.min_score))  # sigmoid(logit) > min_score
         if not keep.any():
             return []
-        centre = ANCHORS[keep] + raw[keep, :2] / INPUT
-        half = raw[keep, 2:4] / INPUT / 2
-        boxes = np.concatenate([centre - half, centre + half], 1) * INPUT * scale
+        centre = anchors(*tensor.shape[:2])[keep] + raw[keep, :2]
+        half = raw[keep, 2:4] / 2
+        boxes = np.concatenate([centre - half, centre + half], 1) * scale
         scores = 1 / (1 + np.exp(-logits[keep]))
         return blend_overlaps(boxes.astype(np.float64), scores.astype(np.float64))
