@@ -10,6 +10,8 @@ accepted, so each setting is judged on the same photos. Rows: the shipped BlazeF
 detector and MTCNN as configured (--all-mtcnn: also MTCNN's other search sizes).
 --face-scale shrinks each photo inside its frame (0.35: LFW faces of ~40-60 px) to cover
 small, distant faces; 1.0 gives the large, close faces a door camera mostly sees.
+--native takes the data-set photos as they are and their labelled face, as `facegate evaluate`
+does, so both detectors are compared on the same photos under the model card's protocol.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from app.face.decode import decode_image
 from app.face.encoder import Encoder
 from app.face.errors import FaceRejected
 from app.face.factory import build_detector
-from app.face.quality import QualityPolicy, select_door_face
+from app.face.quality import QualityPolicy, select_door_face, select_training_face
 from app.training.data import data_root, is_validation_identity, list_photos
 from app.training.metrics import all_pair_distances, summarize
 from benchmarks.frames import letterbox_jpeg
@@ -36,17 +38,19 @@ from benchmarks.frames import letterbox_jpeg
 SETTINGS = ((640, 40), (480, 40), (480, 53), (320, 40))  # (detect max side, smallest face in photo pixels)
 
 
-def door_frames(people: int, face_scale: float = 1.0) -> tuple[list[bytes], list[str]]:
+def door_frames(people: int, face_scale: float = 1.0, per_person: int = 4, native: bool = False,
+                data_sets: tuple[str, ...] = ("lfw-dev", "celeba-dev")) -> tuple[list[bytes], list[str]]:
+    """Held-out photos fitted into 640x480 frames (native: the data set's files as they are)."""
     frames, identities = [], []
-    for dataset in ("lfw-dev", "celeba-dev"):
+    for dataset in data_sets:
         by_person: dict[str, list[Path]] = {}
         for photo in list_photos(data_root() / dataset):
             if is_validation_identity(photo.identity):
                 by_person.setdefault(photo.identity, []).append(photo.path)
         chosen = [k for k in sorted(by_person) if len(by_person[k]) >= 2][:people]
         for identity in chosen:
-            for path in by_person[identity][:4]:
-                frames.append(letterbox_jpeg(path, (640, 480), face_scale))
+            for path in by_person[identity][:per_person]:
+                frames.append(path.read_bytes() if native else letterbox_jpeg(path, (640, 480), face_scale))
                 identities.append(identity)
     return frames, identities
 
@@ -56,9 +60,14 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=250, help="per data set")
     parser.add_argument("--face-scale", type=float, default=1.0, help="photo size inside the frame")
     parser.add_argument("--all-mtcnn", action="store_true", help="every MTCNN search setting, not just the shipped")
+    parser.add_argument("--photos-per-person", type=int, default=4)
+    parser.add_argument("--native", action="store_true",
+                        help="the data-set photos as they are (the model card's protocol), not door frames")
+    parser.add_argument("--data-set", nargs="+", default=["lfw-dev", "celeba-dev"])
     args = parser.parse_args()
     settings = Settings()
-    frames, identities = door_frames(args.people, args.face_scale)
+    frames, identities = door_frames(args.people, args.face_scale, args.photos_per_person, args.native,
+                                     tuple(args.data_set))
     images = [decode_image(f, settings.max_upload_bytes, settings.max_image_pixels) for f in frames]
     policy = QualityPolicy(settings.min_face_probability, settings.min_face_px, settings.secondary_face_ratio)
     threads = usable_cores()
@@ -80,17 +89,22 @@ def main() -> None:
                 per_photo.append((time.perf_counter() - t) * 1000 / len(images[start:start + 4]))
             vectors: dict[int, np.ndarray] = {}
             for i, faces in enumerate(found):
-                try:
-                    face = select_door_face(faces, policy)
-                except FaceRejected:
-                    continue
+                if args.native:  # the labelled face, as `facegate evaluate` takes it
+                    if (face := select_training_face(faces, images[i].size)) is None:
+                        continue
+                else:
+                    try:
+                        face = select_door_face(faces, policy)
+                    except FaceRejected:
+                        continue
                 vectors[i] = encoder.embed(align_face(images[i], face.landmarks, template, size)[None])[0]
             results[label] = (statistics.median(per_photo), float(np.percentile(per_photo, 95)), vectors)
     common = sorted(set.intersection(*(set(v) for _, _, v in results.values())))
     for label, (ms, p95, vectors) in results.items():
         genuine, impostor = all_pair_distances(np.stack([vectors[i] for i in common]), [identities[i] for i in common])
         figures = summarize(genuine, impostor)
-        print(json.dumps({"detector": label, "face_scale": args.face_scale, "frames": len(frames),
+        print(json.dumps({"detector": label, "data_sets": args.data_set,
+                          "face_scale": "native" if args.native else args.face_scale, "frames": len(frames),
                           "without_usable_face": len(frames) - len(vectors), "compared": len(common),
                           "ms_per_photo_batch_4": round(ms, 1), "ms_p95": round(p95, 1),
                           "auc": round(figures["auc"], 5), "eer": round(figures["eer"], 4),
