@@ -41,6 +41,19 @@ def test_search_groups_by_person_and_matches_exact_distances() -> None:
     assert one.distance == pytest.approx(exact[20:25].min(), abs=1e-5)
 
 
+def test_a_door_search_leaves_the_calling_threads_openmp_setting() -> None:
+    """One probe needs no OpenMP team (whose spinning thread would take a face worker's core);
+    the calling thread's own setting is as before, for the batch work it may do later."""
+    import faiss
+
+    vectors = unit(np.random.default_rng(1), 2000)
+    gallery = Gallery(128)
+    gallery.add(list(range(1, 2001)), [i // 4 for i in range(2000)], vectors)
+    faiss.omp_set_num_threads(2)
+    assert gallery.nearest_people(vectors[77])[0].template_id == 78
+    assert faiss.omp_get_max_threads() == 2
+
+
 def test_add_is_idempotent_and_remove_shrinks() -> None:
     rng = np.random.default_rng(1)
     gallery = Gallery(128)

@@ -27,6 +27,19 @@ def ip_to_l2(ip: np.ndarray) -> np.ndarray:
     return np.sqrt(np.clip(2.0 - 2.0 * ip, 0.0, None))
 
 
+def search_alone(index: faiss.Index, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """A door's one probe, searched by the calling thread alone (its OpenMP setting restored after).
+    With OpenMP's default team a second thread wakes for every search and spins on after it,
+    on the core a face worker needs; a 10k search inside the server took 1.8 ms instead of 0.7
+    (benchmarks/README.md, where a door answer's time goes)."""
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        return index.search(query, k)
+    finally:
+        faiss.omp_set_num_threads(threads)
+
+
 def _flat_index(dim: int) -> faiss.Index:
     return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
 
@@ -172,7 +185,7 @@ class Gallery:
                 return []
             # Enough neighbours that `people` distinct persons are very likely among them.
             k = min(total, max(32, people * 8))
-            scores, ids = self._index.search(query, k)
+            scores, ids = search_alone(self._index, query, k)
             owners = [self._person_of.get(int(t)) for t in ids[0]]
         best: dict[int, PersonMatch] = {}
         for score, template, person in zip(ip_to_l2(scores[0]), ids[0], owners):
