@@ -27,8 +27,9 @@ from fastapi.params import Form
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from app.core.asgi import HttpMiddleware
 from app.core.reasons import BAD_REQUEST, INVALID_REQUEST, REQUEST_TOO_LARGE, DomainError
 from app.core.settings import Settings
 
@@ -154,17 +155,11 @@ def _has_nul(value: object) -> bool:
     return False
 
 
-class BodyLimitMiddleware:
+class BodyLimitMiddleware(HttpMiddleware):
     """Counts a request body's bytes as they arrive and refuses it (413) once they pass the cap of
     the route reading it (JSON_BODY_BYTES until a route sets its own)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         received = 0
 
         async def counted() -> Message:

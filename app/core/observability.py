@@ -9,7 +9,9 @@ from contextvars import ContextVar
 
 from prometheus_client import Counter, Gauge, Histogram
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from app.core.asgi import HttpMiddleware
 
 REQUEST_LATENCY = Histogram("facegate_request_seconds", "HTTP request latency", ["method", "route", "status"],
                             buckets=(0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10))
@@ -44,19 +46,10 @@ def configure_logging(level: str) -> None:
     root.setLevel(level)
 
 
-class RequestContextMiddleware:
-    """Request id in (X-Request-ID) and out, latency by route template, one access log line.
+class RequestContextMiddleware(HttpMiddleware):
+    """Request id in (X-Request-ID) and out, latency by route template, one access log line."""
 
-    Plain ASGI rather than Starlette's BaseHTTPMiddleware, whose extra task and streams cost
-    every door answer about a millisecond (benchmarks/README.md, door latency)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)
         rid = headers.get("x-request-id") or uuid.uuid4().hex[:16]
         token = request_id.set(rid)
