@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     # Compute
     face_workers: PositiveInt = Field(default_factory=usable_cores)  # photo-analysing threads (app/face/worker.py)
     inference_threads: PositiveInt = 1  # intra-op threads each worker gives detection and the encoder
-    quiet_threads: int = Field(default_factory=usable_cores)  # threads for a photo that is the only work (<= 1: off)
+    quiet_threads: int = Field(default_factory=usable_cores)  # threads for a photo that is the only work (off unless > inference_threads)
     inference_backend: Literal["onnx", "torch"] = "onnx"  # onnx: the card's committed graph; torch needs [train]
     onnx_cache_dir: Path | None = None  # MTCNN's stages exported at start (detector=mtcnn); default data_dir/onnx
     face_batch_max: int = 8  # photos a face worker analyses together at most
